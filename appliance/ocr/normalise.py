@@ -1,0 +1,281 @@
+"""Normalisation of the raw strings OCR reads on Bangladeshi invoices.
+
+Owns: Bengali digits → ASCII, amounts in any grouping (lakh "1,41,602.00",
+western "141,602.00", European "1.234,56", "Tk 1,200/-"), dates in any common
+form (numeric, English and Bengali month names) → ISO, BINs (9 digits with an
+optional 4-digit branch suffix), percentages.
+
+Must never: look at layout, guess a value that is not in the string, raise on
+bad input (every parser returns None when the string does not hold a value).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+
+BENGALI_DIGITS = "০১২৩৪৫৬৭৮৯"
+_DIGIT_TABLE = str.maketrans(BENGALI_DIGITS, "0123456789")
+
+# Characters OCR confuses with digits inside a number (only applied to tokens
+# that are already mostly digits, never to words).
+_OCR_DIGIT_FIX = str.maketrans({"O": "0", "o": "0", "l": "1", "I": "1", "|": "1", "S": "5", "B": "8"})
+
+
+def ascii_digits(text: str) -> str:
+    """Bengali digits ০-৯ → ASCII 0-9; everything else kept."""
+    return text.translate(_DIGIT_TABLE)
+
+
+def clean_text(text: str) -> str:
+    """NFC, ASCII digits, unified dashes and spaces."""
+    text = unicodedata.normalize("NFC", text)
+    text = ascii_digits(text)
+    text = re.sub(r"[\u2010-\u2015\u2212]", "-", text)
+    text = text.replace("\u00a0", " ").replace("\u200c", "").replace("\u200d", "")
+    return re.sub(r"[ \t]+", " ", text).strip()
+
+
+# --- amounts -----------------------------------------------------------------
+
+_CURRENCY_NOISE = re.compile(
+    r"(?i)(bdt|tk\.?|taka|টাকা|৳|usd|us\$|eur|inr|rs\.?|₹|€|£|\$|/-|=/|/=|=)"
+)
+_AMOUNT_TOKEN = re.compile(r"[-(]?\d[\d,.' ]*\d(?:\)?)|[-(]?\d\)?")
+
+
+def parse_amount(text: str) -> float | None:
+    """A money amount in any common grouping, or None.
+
+    "1,41,602.00" → 141602.0, "141,602" → 141602.0, "1.234,56" → 1234.56,
+    "Tk. 1,200/-" → 1200.0, "৳১,২০০.৫০" → 1200.5, "(50.00)" → -50.0.
+    """
+    if not text:
+        return None
+    s = clean_text(text)
+    s = _CURRENCY_NOISE.sub(" ", s).strip()
+    s = s.strip(":;*# ")
+    if not s:
+        return None
+    negative = s.startswith("-") or (s.startswith("(") and s.endswith(")"))
+    s = s.strip("-() ")
+    s = s.replace("'", ",")
+    # a space inside a number is a thousands separator only if followed by 3 digits
+    s = re.sub(r"(?<=\d) (?=\d{3}\b)", ",", s)
+    if not re.fullmatch(r"\d[\d,.]*", s):
+        return None
+    value = _ungroup(s)
+    if value is None:
+        return None
+    return -value if negative else value
+
+
+def _ungroup(s: str) -> float | None:
+    s = s.rstrip(".,")
+    if not s:
+        return None
+    last = max(s.rfind("."), s.rfind(","))
+    if last < 0:
+        return _to_float(s)
+    sep, tail = s[last], s[last + 1 :]
+    other = "," if sep == "." else "."
+    if len(tail) == 3 and (s.count(sep) > 1 or (sep == "," and other not in s)):
+        integer, frac = s, ""  # "1,234,567" / "1.234.567" / "1,234": grouping only
+    elif sep == "," and len(tail) > 3:
+        return None
+    else:
+        integer, frac = s[:last], tail
+    if not integer or not _valid_grouping(integer) or (frac and not frac.isdigit()):
+        return None
+    integer = integer.replace(",", "").replace(".", "")
+    return _to_float(integer + ("." + frac if frac else ""))
+
+
+def _valid_grouping(integer: str) -> bool:
+    """Western (1,234,567), lakh (12,34,567) or no grouping at all."""
+    parts = re.split(r"[,.]", integer)
+    if len(parts) == 1:
+        return parts[0].isdigit()
+    if not all(p.isdigit() for p in parts) or len(parts[-1]) != 3:
+        return False
+    first, middle = parts[0], parts[1:-1]
+    if not 1 <= len(first) <= 3:
+        return False
+    # lakh groups are 2 digits, western 3; mixed is allowed only as lakh style
+    return all(len(p) == 3 for p in middle) or all(len(p) == 2 for p in middle)
+
+
+def _to_float(s: str) -> float | None:
+    try:
+        return round(float(s), 4)
+    except ValueError:
+        return None
+
+
+def find_amounts(text: str) -> list[tuple[float, int, int]]:
+    """Every amount-like token in a line as (value, start, end)."""
+    s = ascii_digits(text)
+    out: list[tuple[float, int, int]] = []
+    for m in re.finditer(r"\d[\d,.]*\d|\d", s):
+        token = m.group(0)
+        value = parse_amount(token)
+        if value is not None:
+            out.append((value, m.start(), m.end()))
+    return out
+
+
+def format_lakh(value: float, decimals: int = 2) -> str:
+    """141602 → "1,41,602.00" (South Asian grouping)."""
+    negative = value < 0
+    integer, _, frac = f"{abs(value):.{decimals}f}".partition(".")
+    head, tail = integer[:-3], integer[-3:]
+    groups = []
+    while len(head) > 2:
+        groups.insert(0, head[-2:])
+        head = head[:-2]
+    if head:
+        groups.insert(0, head)
+    text = ",".join(groups + [tail]) if groups else tail
+    return ("-" if negative else "") + text + ("." + frac if decimals else "")
+
+
+# --- percentages ---------------------------------------------------------------
+
+
+def parse_percent(text: str) -> float | None:
+    """"15%" / "15 %" / "7.5 %" / "১৫%" → 15.0 / 7.5; None if no percent sign."""
+    m = re.search(r"(\d{1,2}(?:[.,]\d{1,2})?)\s*%", ascii_digits(text))
+    if not m:
+        return None
+    value = float(m.group(1).replace(",", "."))
+    return value if 0 <= value <= 100 else None
+
+
+# --- BIN -----------------------------------------------------------------------
+
+_BIN = re.compile(r"(?<![\d])(\d{9})(?:\s?[-–/]\s?(\d{4}))?(?![\d])")
+_BIN_SPACED = re.compile(r"(?<![\d])(\d[\d -]{7,16}\d)(?![\d])")
+
+
+def parse_bin(text: str) -> str | None:
+    """The first BIN in a string: "000123456-0101" or "000123456", else None.
+
+    Accepts digits split by spaces or dashes as printed ("000-123-456",
+    "0001 23456") when they add up to exactly 9 or 13 digits.
+    """
+    s = clean_text(text)
+    m = _BIN.search(s)
+    if m:
+        return m.group(1) + (f"-{m.group(2)}" if m.group(2) else "")
+    for m in _BIN_SPACED.finditer(s):
+        digits = re.sub(r"\D", "", m.group(1))
+        if len(digits) == 9:
+            return digits
+        if len(digits) == 13:
+            return f"{digits[:9]}-{digits[9:]}"
+    return None
+
+
+def is_bin(value: str) -> bool:
+    return bool(re.fullmatch(r"\d{9}(-\d{4})?", value))
+
+
+# --- dates -----------------------------------------------------------------------
+
+_MONTHS: dict[str, int] = {}
+for _i, _names in enumerate(
+    [
+        ("jan", "january", "জানুয়ারি", "জানুয়ারী", "জানুয়ারি", "জানুয়ারী", "জানু"),
+        ("feb", "february", "ফেব্রুয়ারি", "ফেব্রুয়ারী", "ফেব্রুয়ারি", "ফেব্রুয়ারী", "ফেব্রু"),
+        ("mar", "march", "মার্চ"),
+        ("apr", "april", "এপ্রিল"),
+        ("may", "মে"),
+        ("jun", "june", "জুন"),
+        ("jul", "july", "জুলাই"),
+        ("aug", "august", "আগস্ট", "আগষ্ট"),
+        ("sep", "sept", "september", "সেপ্টেম্বর", "সেপ্টে"),
+        ("oct", "october", "অক্টোবর", "অক্টো"),
+        ("nov", "november", "নভেম্বর", "নভে"),
+        ("dec", "december", "ডিসেম্বর", "ডিসে"),
+    ],
+    start=1,
+):
+    for _n in _names:
+        _MONTHS[unicodedata.normalize("NFC", _n)] = _i
+
+_MONTH_ALT = "|".join(sorted((re.escape(k) for k in _MONTHS), key=len, reverse=True))
+_NUMERIC_DATE = re.compile(r"(?<!\d)(\d{1,4})\s*([./-])\s*(\d{1,2})\s*\2\s*(\d{2,4})(?!\d)")
+_DAY_MONTH_YEAR = re.compile(
+    rf"(?i)(?<!\d)(\d{{1,2}})(?:st|nd|rd|th)?[\s\-./,]*({_MONTH_ALT})[a-z]*\.?[\s\-./,']*(\d{{2,4}})(?!\d)"
+)
+_MONTH_DAY_YEAR = re.compile(
+    rf"(?i)(?<![a-z])({_MONTH_ALT})[a-z]*\.?[\s\-./]*(\d{{1,2}})(?:st|nd|rd|th)?[\s,\-./]+(\d{{2,4}})(?!\d)"
+)
+
+
+def _year(y: str) -> int:
+    n = int(y)
+    return n + 2000 if n < 100 else n
+
+
+def _iso(y: int, m: int, d: int) -> str | None:
+    if not 1990 <= y <= 2100:
+        return None
+    try:
+        return date(y, m, d).isoformat()
+    except ValueError:
+        return None
+
+
+def parse_date(text: str, month_first: bool = False) -> str | None:
+    """The first date in a string as ISO "YYYY-MM-DD", or None.
+
+    Numeric dates are read day-first (Bangladesh) unless the day-first reading is
+    impossible or `month_first` is set (US-style receipts); ISO "2024-03-12" is
+    recognised by its 4-digit first part.
+    """
+    s = clean_text(text)
+    for m in _NUMERIC_DATE.finditer(s):
+        a, _, b, c = m.groups()
+        if len(a) == 4:
+            iso = _iso(int(a), int(b), int(c))
+        elif len(c) in (2, 4) and len(a) <= 2:
+            day, month = (int(b), int(a)) if month_first else (int(a), int(b))
+            if month > 12 and day <= 12:
+                day, month = month, day
+            iso = _iso(_year(c), month, day)
+        else:
+            iso = None
+        if iso:
+            return iso
+    low = s.lower()
+    for m in _DAY_MONTH_YEAR.finditer(low):
+        month = _month(m.group(2))
+        if month:
+            iso = _iso(_year(m.group(3)), month, int(m.group(1)))
+            if iso:
+                return iso
+    for m in _MONTH_DAY_YEAR.finditer(low):
+        month = _month(m.group(1))
+        if month:
+            iso = _iso(_year(m.group(3)), month, int(m.group(2)))
+            if iso:
+                return iso
+    return None
+
+
+def _month(name: str) -> int | None:
+    name = unicodedata.normalize("NFC", name.lower().rstrip("."))
+    if name in _MONTHS:
+        return _MONTHS[name]
+    return _MONTHS.get(name[:3]) if name.isascii() else None
+
+
+def date_is_ambiguous(text: str) -> bool:
+    """True for a numeric date whose day and month could be swapped (both ≤ 12)."""
+    m = _NUMERIC_DATE.search(clean_text(text))
+    if not m or len(m.group(1)) == 4:
+        return False
+    a, b = int(m.group(1)), int(m.group(3))
+    return a <= 12 and b <= 12 and a != b

@@ -1,0 +1,381 @@
+"""Deterministic rules that read header fields from lines, in English and Bengali.
+
+Owns: keyword tables, and turning lines into scored candidates for invoice
+number, dates, BINs (seller vs buyer), amounts (subtotal, discount, VAT, SD,
+total), VAT rate, currency, supplier / buyer name, phone and address.
+
+Must never: pick a final value when candidates disagree (reconcile.py does,
+with arithmetic), call the LLM, or know any particular supplier or layout.
+A candidate's score says how sure the rule is (0..1) before OCR confidence.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from . import normalise as nz
+from .layout import Line, Word
+
+
+@dataclass(frozen=True)
+class Candidate:
+    value: object
+    score: float  # how sure the rule is, 0..1
+    line: int  # index of the line it came from (-1: inferred)
+    conf: float  # OCR confidence of the words it came from, 0..1
+    source: str  # e.g. "label", "label_below", "position", "llm", "arithmetic"
+    role: str = ""  # for BINs: "seller" | "buyer" | ""
+
+
+def _re(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.IGNORECASE)
+
+
+# --- keyword tables (lower-case text, ASCII digits) ------------------------------------
+INVOICE_NO = _re(
+    r"\b(?:tax\s*)?(?:invoice|inv|bill|challan|chalan|memo|receipt|rcpt|voucher|vat\s*challan)\s*"
+    r"(?:no\b\.?|number|num\b|nr\b|#|id\b)\s*[:.#-]?"
+    r"|(?:চালান\s*পত্র|চালানপত্র|চালান|ইনভয়েস|ইনভয়েস|বিল|মেমো|রসিদ|রশিদ|ক্যাশ\s*মেমো)\s*(?:নং|নম্বর|নাম্বার|নম্বরঃ|নং:)\s*[:ঃ.-]?"
+    r"|\binvoice\s*[:#]"
+)
+DATE = _re(
+    r"\b(?:invoice|bill|issue|challan|memo|receipt|document)?\s*date(?:d)?(?:\s*of\s*issue)?\b\s*[:.-]?"
+    r"|(?:ইস্যুর|চালানের|বিলের|ইস্যু)?\s*তারিখ\s*[:ঃ]?"
+)
+DATE_EXCLUDE = _re(
+    r"due|delivery|deliver|order|expiry|exp\b|print|valid|shipping|ship|dispatch|po\s*date|birth|from|to\b|মেয়াদ|সরবরাহের|পরিশোধের"
+)
+DUE_DATE = _re(r"due\s*date|payment\s*due|pay\s*by|due\s*on|পরিশোধের\s*(?:শেষ\s*)?তারিখ|শেষ\s*তারিখ")
+BIN_LABEL = _re(
+    r"\bbin\b|b\.i\.n|\bvat\s*reg|\bvat\s*registration|registration\s*no|\bvat\s*no|\btin\b"
+    r"|বিআইএন|বি\s*আই\s*এন|নিবন্ধন|মূসক\s*নিবন্ধন"
+)
+SELLER_HINT = _re(
+    r"seller|supplier|vendor|sold\s*by|\bfrom\b|registered\s*person|issuer|manufacturer"
+    r"|বিক্রেতা|সরবরাহকারী|নিবন্ধিত\s*ব্যক্তি|প্রতিষ্ঠান"
+)
+BUYER_HINT = _re(
+    r"buyer|purchaser|customer|client|bill\s*to|billed\s*to|sold\s*to|ship\s*to|consignee|recipient|\bto\s*:"
+    r"|ক্রেতা|গ্রহীতা|ক্রেতার|গ্রাহক"
+)
+GRAND_TOTAL = _re(
+    r"grand\s*total|net\s*payable|total\s*payable|amount\s*payable|payable\s*amount|total\s*amount\s*due"
+    r"|amount\s*due|balance\s*due|total\s*due|invoice\s*total|total\s*(?:incl|including|inc\b|with)"
+    r"|net\s*total|total\s*amount|সর্ব\s*মোট|মোট\s*প্রদেয়|নী?িট\s*প্রদেয়|প্রদেয়\s*মূল্য|করসহ\s*মূল্য|সর্বমোট"
+)
+TOTAL = _re(r"\btotal\b|\btotai\b|\bt0tal\b|মোট|\bamount\b|net\s*amount")
+SUBTOTAL = _re(
+    r"sub\s*-?\s*total|total\s*before|taxable\s*(?:value|amount)|total\s*(?:excl|excluding|ex\b|w/o)"
+    r"|amount\s*before|gross\s*(?:amount|total|value)|total\s*value|value\s*of\s*supply"
+    r"|উপ\s*-?\s*মোট|করযোগ্য|মোট\s*মূল্য"
+)
+TOTAL_EXCLUDE = _re(
+    r"total\s*(?:qty|quantity|items?|pcs|units|weight|vat|tax|discount|sd)\b|no\.?\s*of\s*items|in\s*words"
+    r"|\b(?:cash|change|tendered|paid|received|card|bkash|nagad|rocket|advance|previous|saved|saving)\b"
+    r"|কথায়|নগদ|ফেরত|পরিশোধিত|পরিমাণ\s*মোট"
+)
+DISCOUNT = _re(r"discount|\bless\b|rebate|\bdisc\b\.?|ছাড়|ছাড়|ডিসকাউন্ট|বাট্টা|কমিশন")
+VAT = _re(r"\bvat\b|v\.a\.t|\btax\b|\bgst\b|mushak|মূসক|মুসক|ভ্যাট|মূল্য\s*সংযোজন\s*কর")
+VAT_EXCLUDE = _re(
+    r"reg|bin\b|\bno\b|number|incl|including|before|excl|exclusive|without|challan|invoice|6\.\d"
+    r"|নিবন্ধন|বিআইএন|চালান|সহ\b|ব্যতীত"
+)
+SD = _re(r"supplementary\s*duty|\bsd\b|সম্পূরক\s*শুল্ক")
+DOC_TITLE = _re(
+    r"^\W*(?:tax\s*)?(?:invoice|bill|cash\s*memo|memo|receipt|challan|vat\s*challan|delivery\s*challan|quotation"
+    r"|sales\s*invoice|commercial\s*invoice|proforma|bill\s*of\s*supply|original|duplicate|copy)\b"
+    r"|মূসক|গণপ্রজাতন্ত্রী|জাতীয়\s*রাজস্ব|জাতীয়\s*রাজস্ব|কর\s*চালান|চালানপত্র|ক্যাশ\s*মেমো|বিক্রয়\s*চালান|নগদ\s*মেমো|^\W*বিল\W*$"
+)
+COMPANY_HINT = _re(
+    r"\b(?:ltd|limited|plc|inc|llc|co\b|company|corp|corporation|traders?|trading|enterprises?|industries"
+    r"|store|stores|shop|mart|bazar|bazaar|supply|supplies|agency|agencies|pharma|pharmacy|electronics"
+    r"|group|international|house|centre|center|distribution|distributors?|hardware|textiles?|mills?|foods?)\b"
+    r"|লিমিটেড|লিঃ|ট্রেডার্স|এন্টারপ্রাইজ|এন্টারপ্রাইজ|স্টোর|ষ্টোর|বিতান|ভান্ডার|ভাণ্ডার|হাউস|মার্ট|ফার্মেসী|ফার্মেসি|ইন্ডাস্ট্রিজ|কোম্পানি|এজেন্সি|বস্ত্রালয়|শিল্প"
+)
+ADDRESS_HINT = _re(
+    r"\b(?:road|rd|street|st|avenue|ave|lane|house|holding|floor|plot|block|sector|section|market|bazar|thana|upazila"
+    r"|dhaka|chattogram|chittagong|khulna|rajshahi|sylhet|barishal|barisal|rangpur|mymensingh|gazipur|narayanganj"
+    r"|comilla|cumilla|bogura|bangladesh|address|tejgaon|gulshan|banani|dhanmondi|mirpur|uttara|motijheel)\b"
+    r"|ঢাকা|চট্টগ্রাম|খুলনা|রাজশাহী|সিলেট|বরিশাল|রংপুর|ময়মনসিংহ|ময়মনসিংহ|রোড|সড়ক|বাড়ি|বাসা|মার্কেট|বাজার|ঠিকানা|থানা|উপজেলা|বাংলাদেশ|গাজীপুর|নারায়ণগঞ্জ|নারায়ণগঞ্জ"
+)
+CONTACT = _re(r"phone|tel\b|mobile|cell|mob\b|fax|e-?mail|www\.|https?:|@|ফোন|মোবাইল|হটলাইন|hotline")
+PHONE = re.compile(r"(?<!\d)(?:\+?88[\s-]?)?0(?:1[3-9]\d{2}[\s-]?\d{6}|[2-9]\d{0,3}[\s-]?\d{5,8})(?!\d)")
+NAME_LABEL = _re(
+    r"^(?:seller|supplier|vendor|sold\s*by|from|company|registered\s*person(?:'s)?\s*name|name\s*of\s*(?:the\s*)?(?:seller|supplier))\s*[:ঃ-]"
+    r"|^(?:নিবন্ধিত\s*ব্যক্তির\s*নাম|বিক্রেতার\s*নাম|সরবরাহকারীর\s*নাম|প্রতিষ্ঠানের\s*নাম)\s*[:ঃ-]?"
+)
+BUYER_LABEL = _re(
+    r"^(?:bill\s*to|billed\s*to|sold\s*to|buyer(?:'s)?\s*(?:name)?|customer(?:'s)?\s*(?:name)?|purchaser(?:'s)?\s*(?:name)?"
+    r"|client|to|m/s\.?)\s*[:ঃ-]"
+    r"|^(?:ক্রেতার\s*নাম|ক্রেতা|গ্রাহকের\s*নাম|গ্রহীতার\s*নাম)\s*[:ঃ-]?"
+)
+
+CURRENCIES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("BDT", _re(r"৳|\bbdt\b|\btk\b|\btk\.|\btaka\b|টাকা|টাঃ")),
+    ("USD", _re(r"\busd\b|us\s?\$|\$")),
+    ("EUR", _re(r"€|\beur\b|\beuro")),
+    ("INR", _re(r"₹|\binr\b|\brs\.?\s*\d|\brupees?\b")),
+    ("GBP", _re(r"£|\bgbp\b")),
+    ("AED", _re(r"\baed\b|\bdhs?\b|dirham")),
+    ("SAR", _re(r"\bsar\b|riyal")),
+    ("SGD", _re(r"\bsgd\b|s\$")),
+    ("MYR", _re(r"\bmyr\b|\brm\s?\d")),
+    ("THB", _re(r"฿|\bthb\b|\bbaht\b")),
+    ("CNY", _re(r"\bcny\b|\brmb\b|¥|yuan")),
+    ("JPY", _re(r"\bjpy\b|\byen\b")),
+)
+
+
+def text_of(line: Line) -> str:
+    return nz.clean_text(line.text).lower()
+
+
+def _after(text: str, m: re.Match[str]) -> str:
+    return text[m.end() :].lstrip(" :ঃ#.-=|")
+
+
+def _below(lines: list[Line], line: Line, x0: float, x1: float, max_gap: int = 1) -> list[tuple[Line, list[Word]]]:
+    """Words in the next line(s) that sit under the span x0..x1 (a label with its value beneath)."""
+    out = []
+    for nxt in lines[line.index + 1 : line.index + 1 + max_gap]:
+        if nxt.page != line.page or nxt.y0 - line.y1 > 3 * max(1.0, line.y1 - line.y0):
+            break
+        width = max(x1 - x0, 1.0)
+        words = [w for w in nxt.words if w.x1 > x0 - 0.3 * width and w.x0 < x1 + 1.5 * width]
+        if words:
+            out.append((nxt, words))
+    return out
+
+
+def _label_x(line: Line, text: str, m: re.Match[str]) -> tuple[float, float]:
+    """Horizontal extent of the words that a regex match in the line's text covers."""
+    pos, spans = 0, []
+    for w in line.words:
+        start = text.find(nz.clean_text(w.text).lower(), pos)
+        if start < 0:
+            continue
+        end = start + len(nz.clean_text(w.text))
+        pos = end
+        if end > m.start() and start < m.end():
+            spans.append(w)
+    if not spans:
+        return line.x0, line.x1
+    return min(w.x0 for w in spans), max(w.x1 for w in spans)
+
+
+def labelled(
+    lines: list[Line],
+    label: re.Pattern[str],
+    read: Callable[[str], object | None],
+    exclude: re.Pattern[str] | None = None,
+    score: float = 0.9,
+) -> list[Candidate]:
+    """Values that follow a label on its line, or sit right under it."""
+    out: list[Candidate] = []
+    for line in lines:
+        text = text_of(line)
+        for m in label.finditer(text):
+            if exclude and exclude.search(text[max(0, m.start() - 12) : m.end() + 4]):
+                continue
+            value = read(_after(text, m))
+            if value is not None:
+                out.append(Candidate(value, score, line.index, line.mean_conf, "label"))
+                break
+            x0, x1 = _label_x(line, text, m)
+            for nxt, words in _below(lines, line, x0, x1):
+                value = read(nz.clean_text(" ".join(w.text for w in words)))
+                if value is not None:
+                    conf = sum(w.conf for w in words) / len(words)
+                    out.append(Candidate(value, score * 0.85, nxt.index, conf, "label_below"))
+                    break
+            break
+    return out
+
+
+# --- field readers --------------------------------------------------------------------
+
+_ID = re.compile(r"^[#:\s]*([A-Za-z0-9][A-Za-z0-9/_.\-]{0,30})")
+
+
+def read_invoice_number(text: str) -> str | None:
+    m = _ID.match(text)
+    if not m:
+        return None
+    value = m.group(1).rstrip(".-/")
+    if not re.search(r"\d", value) or nz.parse_date(value) or len(value) < 2 and not value.isdigit():
+        return None
+    if value.lower() in ("date", "dated"):
+        return None
+    return value.upper() if re.fullmatch(r"[a-z]{1,6}[-/]?\d.*", value) else value
+
+
+def invoice_numbers(lines: list[Line]) -> list[Candidate]:
+    return labelled(lines, INVOICE_NO, read_invoice_number)
+
+
+def dates(lines: list[Line], month_first: bool = False) -> list[Candidate]:
+    out = labelled(lines, DATE, lambda t: nz.parse_date(t[:40], month_first), exclude=DATE_EXCLUDE)
+    seen = {c.line for c in out}
+    for line in lines:  # any date anywhere, for when the label was misread
+        if line.index in seen or DUE_DATE.search(text_of(line)) or DATE_EXCLUDE.search(text_of(line)):
+            continue
+        value = nz.parse_date(line.text, month_first)
+        if value:
+            out.append(Candidate(value, 0.45 if line.rel_y < 0.5 else 0.3, line.index, line.mean_conf, "position"))
+    return out
+
+
+def due_dates(lines: list[Line], month_first: bool = False) -> list[Candidate]:
+    return labelled(lines, DUE_DATE, lambda t: nz.parse_date(t[:40], month_first))
+
+
+def bins(lines: list[Line]) -> list[Candidate]:
+    """Every BIN printed near a BIN label, with its role told by nearby words."""
+    out: list[Candidate] = []
+    for line in lines:
+        text = text_of(line)
+        value = nz.parse_bin(text)
+        if not value:
+            continue
+        label = BIN_LABEL.search(text)
+        above = [text_of(x) for x in lines[max(0, line.index - 1) : line.index] if x.page == line.page]
+        if not label and not any(BIN_LABEL.search(t) for t in above):
+            continue
+        bin_pos = text.find(value[:9])
+        role = _role(text[:bin_pos] if bin_pos > 0 else text)
+        if not role:
+            role = _block_role(lines, line)
+        conf = min(
+            (w.conf for w in line.words if re.search(r"\d{3}", nz.ascii_digits(w.text))), default=line.mean_conf
+        )
+        out.append(Candidate(value, 0.9 if label else 0.7, line.index, conf, "label", role))
+        rest = text[bin_pos + 9 :] if bin_pos >= 0 else ""
+        second = nz.parse_bin(rest)  # two BINs on one line: seller's | buyer's columns
+        if second and second[:9] != value[:9]:
+            role2 = _role(rest[: rest.find(second[:9])]) or ("buyer" if role == "seller" else "")
+            out.append(Candidate(second, 0.85, line.index, conf, "label", role2))
+    return out
+
+
+def _role(context: str) -> str:
+    """Whose BIN the label right before it names: the last hint wins ("Seller … Buyer BIN:")."""
+    hits = [(m.start(), "seller") for m in SELLER_HINT.finditer(context)]
+    hits += [(m.start(), "buyer") for m in BUYER_HINT.finditer(context)]
+    return max(hits)[1] if hits else ""
+
+
+def _block_role(lines: list[Line], line: Line) -> str:
+    """Role from the block heading above the BIN line (within a few lines, same column)."""
+    for prev in reversed(lines[max(0, line.index - 6) : line.index]):
+        if prev.page != line.page:
+            break
+        if prev.x1 < line.x0 - 0.1 * line.page_width or prev.x0 > line.x1:
+            continue  # a heading of another column
+        role = _role(text_of(prev))
+        if role:
+            return role
+    return ""
+
+
+def _strip_noise(text: str) -> str:
+    """Remove percentages, dates and BINs so they are not read as amounts."""
+    text = re.sub(r"\d+(?:[.,]\d+)?\s*%", " ", text)
+    text = re.sub(r"(?<!\d)\d{1,4}[./-]\d{1,2}[./-]\d{2,4}(?!\d)", " ", text)
+    return re.sub(r"(?<!\d)\d{9,}(?:-\d{4})?(?!\d)", " ", text)
+
+
+def _amounts_after(text: str) -> list[float]:
+    return [v for v, _, _ in nz.find_amounts(_strip_noise(text))]
+
+
+def amount_candidates(lines: list[Line]) -> dict[str, list[Candidate]]:
+    """Subtotal / discount / VAT / SD / total candidates: every amount right of a label."""
+    out: dict[str, list[Candidate]] = {k: [] for k in ("subtotal", "discount", "vat_amount", "sd", "total")}
+    for line in lines:
+        text = text_of(line)
+        if not re.search(r"\d", text):
+            continue
+        kinds = _amount_kinds(text)
+        for kind, score, m in kinds:
+            values = _amounts_after(text[m.end() :])
+            # the rightmost amount is the line's value; others are columns of a total row
+            for rank, value in enumerate(reversed(values)):
+                if kind != "discount" and value < 0:
+                    continue
+                out[kind].append(
+                    Candidate(abs(value), score * (0.9**rank), line.index, _conf_right(line), "label")
+                )
+    return out
+
+
+def _amount_kinds(text: str) -> list[tuple[str, float, re.Match[str]]]:
+    kinds: list[tuple[str, float, re.Match[str]]] = []
+    if TOTAL_EXCLUDE.search(text) and not GRAND_TOTAL.search(text):
+        return kinds
+    sub = SUBTOTAL.search(text)
+    grand = GRAND_TOTAL.search(text)
+    vat = VAT.search(text)
+    if sub:
+        kinds.append(("subtotal", 0.9, sub))
+        if not grand:
+            kinds.append(("total", 0.3, sub))  # "Total value" is sometimes the payable
+    if grand:
+        kinds.append(("total", 0.95, grand))
+    elif not sub and not vat:
+        m = TOTAL.search(text)
+        if m and not DISCOUNT.search(text):
+            kinds.append(("total", 0.75, m))
+    m = DISCOUNT.search(text)
+    if m:
+        kinds.append(("discount", 0.9, m))
+    if vat and not VAT_EXCLUDE.search(text[max(0, vat.start() - 15) : vat.end() + 15]) and not sub and not grand:
+        kinds.append(("vat_amount", 0.9, vat))
+    m = SD.search(text)
+    if m and not vat:
+        kinds.append(("sd", 0.8, m))
+    return kinds
+
+
+def _conf_right(line: Line) -> float:
+    digits = [w.conf for w in line.words if re.search(r"\d", nz.ascii_digits(w.text))]
+    return min(digits[-2:]) if digits else line.mean_conf
+
+
+def vat_rates(lines: list[Line]) -> list[Candidate]:
+    out: list[Candidate] = []
+    for line in lines:
+        text = text_of(line)
+        m = VAT.search(text)
+        if not m or VAT_EXCLUDE.search(text[max(0, m.start() - 15) : m.end() + 15]):
+            continue
+        rate = nz.parse_percent(text[m.start() :])
+        if rate is None:
+            r = re.search(r"(?:rate|হার)\s*[:@]?\s*(\d{1,2}(?:\.\d{1,2})?)\b", text)
+            rate = float(r.group(1)) if r else None
+        if rate is not None:
+            out.append(Candidate(rate, 0.9, line.index, line.mean_conf, "label"))
+    return out
+
+
+def currency(lines: list[Line]) -> tuple[str, float]:
+    """ISO code and how sure: BDT unless the document clearly names another currency."""
+    counts = {code: 0 for code, _ in CURRENCIES}
+    for line in lines:
+        text = nz.clean_text(line.text).lower()
+        for code, pattern in CURRENCIES:
+            counts[code] += len(pattern.findall(text))
+    foreign = max((c for c in counts if c != "BDT"), key=lambda c: counts[c])
+    if counts[foreign] > counts["BDT"]:
+        return foreign, 0.9 if counts[foreign] >= 2 else 0.7
+    return "BDT", 0.95 if counts["BDT"] else 0.7
+
+
+def phones(lines: list[Line]) -> list[Candidate]:
+    out = []
+    for line in lines:
+        m = PHONE.search(nz.clean_text(line.text))
+        if m:
+            out.append(Candidate(re.sub(r"[\s-]", "", m.group(0)), 0.8, line.index, line.mean_conf, "pattern"))
+    return out

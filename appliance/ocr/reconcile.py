@@ -1,0 +1,190 @@
+"""Arithmetic: pick the amounts that agree with each other, and say when they don't.
+
+Owns: choosing subtotal / discount / SD / VAT / total among the parsers'
+candidates so that subtotal − discount + SD + VAT = total (or VAT-inclusive
+prices: total = subtotal − discount and VAT = total × r / (100 + r)); the check
+that line items sum to the subtotal; VAT = rate × base; and inferring a missing
+amount only when two independent relations prove it.
+
+Must never: fill a field from a single relation (that is a guess), or hide a
+disagreement: every failed check becomes a needs_review reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import product
+
+from .parsers import Candidate
+
+STANDARD_VAT_RATES = (15.0, 10.0, 7.5, 5.0, 2.4, 2.0, 3.0, 4.5, 0.0)
+FIELDS = ("subtotal", "discount", "sd", "vat_amount", "total")
+
+
+def close(a: float | None, b: float | None, rel: float = 0.002) -> bool:
+    if a is None or b is None:
+        return False
+    return abs(a - b) <= max(0.51, rel * max(abs(a), abs(b)))
+
+
+@dataclass
+class Amounts:
+    values: dict[str, float | None]
+    conf: dict[str, float]  # field → 0..1
+    lines: dict[str, int] = field(default_factory=dict)
+    review: list[str] = field(default_factory=list)
+    balanced: bool = False  # the header arithmetic holds
+    items_match: bool = False  # line items sum to the subtotal (or total)
+    vat_inclusive: bool = False
+    vat_rate: float | None = None
+    vat_rate_conf: float = 0.0
+
+
+def _options(cands: list[Candidate], k: int = 4) -> list[Candidate | None]:
+    seen: dict[float, Candidate] = {}
+    for c in sorted(cands, key=lambda c: -c.score * (0.5 + 0.5 * c.conf)):
+        if isinstance(c.value, (int, float)) and c.value not in seen:
+            seen[float(c.value)] = c
+    return [*list(seen.values())[:k], None]
+
+
+def _v(c: Candidate | None) -> float | None:
+    return float(c.value) if c is not None else None  # type: ignore[arg-type]
+
+
+def choose(
+    cands: dict[str, list[Candidate]],
+    items_sum: float | None,
+    rate: Candidate | None,
+    vat_mentioned: bool,
+    discount_mentioned: bool,
+) -> Amounts:
+    """The most plausible, arithmetically consistent set of header amounts."""
+    options = [_options(cands.get(f, [])) for f in FIELDS]
+    best: tuple[float, tuple[Candidate | None, ...], bool, bool] | None = None
+    for combo in product(*options):
+        chosen = [c for c in combo if c is not None]
+        if len({(c.line, c.value) for c in chosen}) < len(chosen):
+            continue  # one printed number cannot be two fields
+        sub, disc, sd, vat, tot = (_v(c) for c in combo)
+        score = sum(c.score * (0.5 + 0.5 * c.conf) for c in chosen)
+        balanced, inclusive = _balanced(sub, disc, sd, vat, tot, rate)
+        if balanced:
+            score += 1.5
+        if items_sum is not None and (close(items_sum, sub) or (sub is None and close(items_sum, tot))):
+            score += 0.8
+        if rate is not None and vat is not None and sub is not None:
+            base = sub - (disc or 0)
+            if close(vat, base * float(rate.value) / 100, 0.01) or inclusive:  # type: ignore[arg-type]
+                score += 0.5
+        if best is None or score > best[0]:
+            best = (score, combo, balanced, inclusive)
+    assert best is not None
+    _, combo, balanced, inclusive = best
+    out = Amounts(
+        values={f: _v(c) for f, c in zip(FIELDS, combo)},
+        conf={f: (c.score * (0.5 + 0.5 * c.conf) if c else 0.0) for f, c in zip(FIELDS, combo)},
+        lines={f: c.line for f, c in zip(FIELDS, combo) if c},
+        balanced=balanced,
+        vat_inclusive=inclusive,
+    )
+    _settle_absent(out, items_sum, vat_mentioned, discount_mentioned)
+    _settle_rate(out, rate)
+    _infer(out, items_sum)
+    _check(out, items_sum, rate)
+    return out
+
+
+def _balanced(sub, disc, sd, vat, tot, rate) -> tuple[bool, bool]:  # type: ignore[no-untyped-def]
+    """(subtotal − discount + SD + VAT = total, VAT-inclusive reading holds)."""
+    if sub is None or tot is None:
+        return False, False
+    net = sub - (disc or 0) + (sd or 0)
+    if vat is not None and close(net + vat, tot) and (vat > 0 or disc or sd):
+        return True, False
+    if vat is not None and vat > 0 and close(net, tot):
+        r = float(rate.value) if rate is not None else None
+        rates = [r] if r is not None else list(STANDARD_VAT_RATES[:-1])
+        if any(close(vat, tot * x / (100 + x), 0.01) for x in rates):
+            return True, True
+    return False, False
+
+
+def _settle_absent(out: Amounts, items_sum: float | None, vat_mentioned: bool, discount_mentioned: bool) -> None:
+    """A VAT or discount line that is not printed at all is 0 when the other amounts prove it."""
+    v = out.values
+    if v["discount"] is None and not discount_mentioned:
+        v["discount"], out.conf["discount"] = 0.0, 0.8
+    if v["sd"] is None:
+        v["sd"] = 0.0
+    if v["vat_amount"] is None and not vat_mentioned and v["total"] is not None:
+        base = v["subtotal"] if v["subtotal"] is not None else items_sum
+        if base is not None and close(base - (v["discount"] or 0), v["total"]):
+            v["vat_amount"], out.conf["vat_amount"] = 0.0, 0.8
+            out.vat_rate, out.vat_rate_conf = 0.0, 0.8
+            if v["subtotal"] is None:
+                v["subtotal"], out.conf["subtotal"] = base, 0.8
+            out.balanced = True
+
+
+def _settle_rate(out: Amounts, rate: Candidate | None) -> None:
+    v = out.values
+    if rate is not None:
+        out.vat_rate, out.vat_rate_conf = float(rate.value), rate.score * (0.5 + 0.5 * rate.conf)  # type: ignore[arg-type]
+        return
+    if out.vat_rate is not None or v["vat_amount"] is None or v["subtotal"] is None:
+        return
+    base = (v["total"] or 0) - v["vat_amount"] if out.vat_inclusive else v["subtotal"] - (v["discount"] or 0)
+    if base <= 0:
+        return
+    computed = v["vat_amount"] / base * 100
+    for r in STANDARD_VAT_RATES:
+        if abs(computed - r) < 0.05:
+            out.vat_rate, out.vat_rate_conf = r, 0.75 if out.balanced else 0.55
+            out.review.append("vat_rate:inferred")
+            return
+
+
+def _infer(out: Amounts, items_sum: float | None) -> None:
+    """Fill one missing amount only when two independent relations agree on it."""
+    v = out.values
+    disc, sd = v["discount"] or 0, v["sd"] or 0
+    rate = out.vat_rate
+    if v["subtotal"] is None and items_sum is not None and v["total"] is not None and v["vat_amount"] is not None:
+        if close(items_sum - disc + sd + v["vat_amount"], v["total"]):
+            v["subtotal"], out.conf["subtotal"], out.balanced = items_sum, 0.85, True
+            out.review.append("subtotal:inferred")
+    if v["total"] is None and v["subtotal"] is not None and v["vat_amount"] is not None and rate is not None:
+        base = v["subtotal"] - disc
+        if close(v["vat_amount"], base * rate / 100, 0.01):
+            v["total"], out.conf["total"], out.balanced = round(base + sd + v["vat_amount"], 2), 0.7, True
+            out.review.append("total:inferred")
+    if v["vat_amount"] is None and v["subtotal"] is not None and v["total"] is not None and rate is not None:
+        vat = v["total"] - (v["subtotal"] - disc + sd)
+        if close(vat, (v["subtotal"] - disc) * rate / 100, 0.01):
+            v["vat_amount"], out.conf["vat_amount"], out.balanced = round(vat, 2), 0.8, True
+            out.review.append("vat_amount:inferred")
+
+
+def _check(out: Amounts, items_sum: float | None, rate: Candidate | None) -> None:
+    v = out.values
+    if items_sum is not None:
+        out.items_match = close(items_sum, v["subtotal"]) or (v["subtotal"] is None and close(items_sum, v["total"]))
+    if out.balanced:
+        for f in ("subtotal", "vat_amount", "total", "discount"):
+            if v[f] is not None:
+                out.conf[f] = max(out.conf[f], 0.97 if v[f] != 0 or f == "discount" else out.conf[f])
+    elif v["subtotal"] is not None and v["total"] is not None and v["vat_amount"] is not None:
+        out.review.append("arithmetic:subtotal_plus_vat_ne_total")
+        for f in ("subtotal", "vat_amount", "total"):
+            out.conf[f] = min(out.conf[f], 0.55)
+    if out.items_match:
+        key = "subtotal" if v["subtotal"] is not None else "total"
+        out.conf[key] = max(out.conf[key], 0.95)
+    elif items_sum is not None and v["subtotal"] is not None and not close(items_sum, v["subtotal"]):
+        out.review.append("arithmetic:line_items_ne_subtotal")
+    if rate is not None and v["vat_amount"] and v["subtotal"] and not out.vat_inclusive:
+        base = v["subtotal"] - (v["discount"] or 0)
+        if not close(v["vat_amount"], base * float(rate.value) / 100, 0.01):  # type: ignore[arg-type]
+            out.review.append("arithmetic:vat_ne_rate_times_base")
+            out.vat_rate_conf = min(out.vat_rate_conf, 0.5)

@@ -1,0 +1,60 @@
+"""The one settings object of the hub, read from ``HUB_*`` environment variables.
+
+Defaults run against the local stack of ``make hub`` (Mosquitto and PostgreSQL on loopback).
+Nothing else in hub/ reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+PREFIX = "HUB_"
+
+
+class HubSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    mqtt_url: str = Field("mqtt://hub:hub-secret@127.0.0.1:1883",
+                          description="mqtt[s]://user:pass@host:port[?ca=/path/ca.pem] of the broker, hub account")
+    database_url: str = Field("postgresql://postgres@127.0.0.1:5432/hub", description="PostgreSQL (psycopg 3 conninfo)")
+    host: str = Field("127.0.0.1", description="address the dashboard listens on")
+    port: int = Field(8090, ge=0, le=65535, description="port of the dashboard and JSON API")
+    llm_url: str | None = Field(None, description="OpenAI-compatible server for the second opinion")
+    secret_key: str | None = Field(None, description="Flask session key; unset = one generated and kept in the database")
+    share_group: str = Field("hub", description="MQTT shared-subscription group of the ingest workers")
+    ingest_workers: int = Field(2, ge=1, le=64, description="ingest workers `run` starts (threads, each its own session)")
+    conflict_total_threshold: float = Field(1.0, ge=0, description="taka: totals differing more than this on both sides = conflict")
+    downlink_resend_s: float = Field(300.0, gt=0, description="resend a downlink event the box has not echoed after this")
+    offline_alert_s: float = Field(900.0, gt=0, description="alert when a box is offline longer than this")
+    disk_alert_percent: float = Field(90.0, gt=0, le=100, description="alert when a box's disk is fuller than this")
+    backlog_alert: int = Field(5000, ge=1, description="alert when a box has more unsynced events than this")
+    alert_interval_s: float = Field(30.0, gt=0, description="how often alert rules are evaluated")
+    alert_max_per_hour: int = Field(6, ge=1, description="notifications per box per hour, beyond which they are held")
+    smtp_url: str | None = Field(None, description="smtp[s]://user:pass@host:port for alert email; unset = no email")
+    alert_email_from: str = Field("hisab-hub@localhost", description="From: of alert email")
+    alert_email_to: str = Field("", description="comma-separated recipients of alert email")
+    sms_url: str | None = Field(None, description="HTTP gateway that takes POST {to, message} JSON; unset = no SMS")
+    sms_to: str = Field("", description="comma-separated phone numbers for SMS alerts")
+
+
+class HubSettingsError(Exception):
+    pass
+
+
+def load(environ: dict[str, str] | None = None, **overrides: Any) -> HubSettings:
+    environ = dict(os.environ if environ is None else environ)
+    values: dict[str, Any] = {}
+    for name, raw in environ.items():
+        key = name[len(PREFIX):].lower()
+        if name.startswith(PREFIX) and key in HubSettings.model_fields:
+            values[key] = raw
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        return HubSettings(**values)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = PREFIX + ".".join(str(p) for p in first["loc"]).upper()
+        raise HubSettingsError(f"setting {key}: {first['msg']}") from None
