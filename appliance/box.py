@@ -48,5 +48,9 @@ class Box:
 
 
 def open_box(settings: Settings) -> Box:
+    """Raises appliance.health.JournalDamaged (naming the fix) rather than open a damaged journal."""
+    from appliance.health import verify_journal
+
+    verify_journal(settings)
     settings = identify(settings)
     return Box(settings, Journal(settings.journal_path, settings.device_id), BlobStore(settings.blobs_dir))

@@ -332,3 +332,217 @@ def check_config(ctx: click.Context) -> None:
     """Validate the settings file and HISAB_* variables."""
     settings = _settings(ctx)
     click.echo(settings.model_dump_json(indent=2, exclude={"backup_key"}))
+
+
+# -- life on the box: backup, restore, status (appliance.backup, appliance.health, appliance.storage) --
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="print the result as one JSON object")
+@click.pass_context
+def backup(ctx: click.Context, as_json: bool) -> None:
+    """Write an encrypted backup (journal + originals), keep the newest N, copy to the backup target."""
+    from tqdm import tqdm
+
+    from appliance import backup as backups
+
+    settings = _settings(ctx)
+    with tqdm(total=backups.estimate_bytes(settings), unit="B", unit_scale=True, desc="backing up",
+              file=sys.stderr, disable=as_json) as bar:
+        try:
+            result, warning = backups.create(settings, progress=bar.update)
+        except (backups.BackupError, OSError) as exc:
+            raise click.ClickException(f"Backup failed: {exc}") from None
+    if warning:
+        click.echo(f"Warning: {warning}", err=True)
+    if as_json:
+        click.echo(json.dumps({"file": str(result.path), "bytes": result.bytes, "files": result.files,
+                               "seconds": round(result.seconds, 2), "removed": [str(p) for p in result.removed],
+                               "copied_to": result.copied_to, "copy_error": result.copy_error}))
+    else:
+        click.echo(f"Backup written: {result.path} ({result.bytes / 1e6:.1f} MB, {result.files} files, "
+                   f"{result.seconds:.1f} s).", err=True)
+        if result.copy_error:
+            click.echo(f"Not copied off the box: {result.copy_error}. The next backup retries.", err=True)
+    if result.copy_error:
+        sys.exit(3)  # the backup exists locally; exit 3 tells the timer the copy is still owed
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--key-file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="file holding the backup key (default: the backup_key setting)")
+@click.pass_context
+def restore(ctx: click.Context, file: Path, key_file: Path | None) -> None:
+    """Restore backup FILE onto an empty data directory (the read model is rebuilt on start)."""
+    from tqdm import tqdm
+
+    from appliance import backup as backups
+
+    settings = _settings(ctx)
+    key = key_file.read_text().strip() if key_file else settings.backup_key
+    if not key:
+        raise click.ClickException("No backup key: set HISAB_BACKUP_KEY (the box's provisioning key) "
+                                   "or pass --key-file.")
+    with tqdm(unit="B", unit_scale=True, desc="restoring", file=sys.stderr) as bar:
+        try:
+            result = backups.restore(file, settings.data_dir, key.encode(), progress=bar.update)
+        except backups.BackupError as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(f"Restored {result.files} files ({result.bytes / 1e6:.1f} MB, journal up to seq "
+               f"{result.last_seq}) into {result.data_dir} in {result.seconds:.1f} s. "
+               "Start the box: the read model is rebuilt from the journal.", err=True)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="the full health snapshot as JSON")
+@click.pass_context
+def status(ctx: click.Context, as_json: bool) -> None:
+    """Show the box's health: disk, memory, temperature, journal, backlog, last backup, processes."""
+    import time
+
+    from appliance import health
+    from appliance.box import open_box
+
+    box = open_box(_settings(ctx))
+    try:
+        snap = health.snapshot(box.settings, box.journal)
+    finally:
+        box.close()
+    if as_json:
+        click.echo(json.dumps(snap, indent=2))
+        return
+    disk, journal, sync, last = snap["disk"], snap["journal"], snap["sync"], snap["backup"]
+    click.echo(f"Box {snap['device_id']} (Hisab {snap['version']}): {'OK' if snap['ok'] else 'NEEDS ATTENTION'}")
+    click.echo(f"  disk       {disk['message']}")
+    click.echo(f"  memory     {snap['memory']['percent_used']:.0f}% used")
+    temp = snap["cpu"]["temperature_c"]
+    click.echo(f"  cpu        {'no sensor' if temp is None else f'{temp:.0f} °C'}, load {snap['cpu']['load_1m']}")
+    click.echo(f"  journal    {journal['size_bytes'] / 1e6:.1f} MB, seq {journal['last_seq']}, "
+               f"check: {journal['quick_check']}")
+    click.echo(f"  sync       {'no hub configured' if not sync['hub_configured'] else str(sync['backlog']) + ' events not yet at the hub'}")
+    click.echo(f"  backup     {'never' if last['last_at'] is None else time.strftime('%Y-%m-%d %H:%M', time.localtime(last['last_at']))}"
+               f"{'' if not last.get('copy_error') else ' (not copied: ' + last['copy_error'] + ')'}")
+    for name, proc in snap["processes"].items():
+        click.echo(f"  {name:10} {proc['state']}, last beat {proc['age_s']:.0f} s ago")
+
+
+@main.command()
+@click.option("--clean", is_flag=True, help="run the storage guard now: alert, and above the warning level replace synced, approved originals by thumbnails")
+@click.pass_context
+def storage(ctx: click.Context, clean: bool) -> None:
+    """Show disk use per part of the data dir; with --clean, free space the safe way."""
+    from appliance import storage as guard
+    from appliance.box import open_box
+
+    box = open_box(_settings(ctx))
+    try:
+        state = guard.guard(box.settings, box.journal, box.blobs) if clean else \
+            guard.check(box.settings.data_dir, box.settings)
+        for part, size in guard.used_by(box.settings).items():
+            click.echo(f"  {part:11} {size / 1e6:9.1f} MB")
+    finally:
+        box.close()
+    click.echo(state.message)
+    if state.level == guard.READONLY:
+        sys.exit(4)
+
+
+@main.command("export")
+@click.argument("target", type=click.Choice(["tally", "quickbooks", "csv", "json", "excel", "mushak", "webhook"]))
+@click.option("--month", required=True, help="YYYY-MM: the month of the invoices' dates")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="file to write")
+@click.option("--again", is_flag=True, help="repeat: include invoices already exported to TARGET")
+@click.option("--format", "kind", type=click.Choice(["iif", "csv", "xlsx"]),
+              help="quickbooks: iif (Desktop) or csv (Online); mushak: csv or xlsx (default: from --out)")
+@click.option("--push", is_flag=True, help="tally: also send the vouchers to Tally's HTTP port (tally_url)")
+@click.option("--language", type=click.Choice(["en", "bn"]), default="en", help="mushak: column headings")
+@click.option("--json", "as_json", is_flag=True, help="print the outcome as JSON")
+@_data_options
+@click.pass_context
+def export_command(ctx: click.Context, target: str, month: str, out: Path | None, again: bool, kind: str | None,
+                   push: bool, language: str, as_json: bool, sub_data_dir: Path | None, sub_port: int | None) -> None:
+    """Export the approved invoices of a month not yet exported to TARGET, then mark them exported.
+
+    Exit status: 0 done (also when nothing was left to export), 1 nothing exported (the
+    message says why), 3 exported but Tally refused some pushed vouchers (see each invoice's history).
+    """
+    from appliance.box import open_box
+    from appliance.exports.money import ExportError
+    from appliance.exports.targets import ExportProblem, export
+    from appliance.queue.journal import Rejected
+
+    settings = _resolve(ctx, sub_data_dir, sub_port)
+    if out is None and target != "webhook" and not push:
+        raise click.ClickException(f"Say where to write the {target} export with --out FILE.")
+    box = open_box(settings)
+    try:
+        outcome = export(box.journal, box.settings, target, month, out, again=again, kind=kind, push=push,
+                         actor="cli", language=language)
+    except (ExportProblem, ExportError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    except Rejected as exc:
+        raise click.ClickException(exc.message) from None
+    finally:
+        box.close()
+    run = outcome.run
+    if as_json:
+        click.echo(json.dumps(outcome.as_dict(), ensure_ascii=False))
+    if run.count == 0:
+        hint = "" if again else " (use --again to repeat an earlier export)"
+        click.echo(f"Nothing to export to {target} for {month}: no approved invoice is left{hint}.", err=True)
+        return
+    where = f" to {run.path}" if run.path else ""
+    click.echo(f"Exported {run.count} invoice(s) of {month} to {target}{where}.", err=True)
+    if outcome.webhook is not None and outcome.webhook.failed:
+        click.echo("Webhook not delivered yet; it stays queued and is retried: "
+                   + "; ".join(outcome.webhook.failed.values()), err=True)
+    if outcome.pushed:
+        failed = outcome.push_failures
+        click.echo(f"Tally accepted {len(outcome.pushed) - len(failed)} of {len(outcome.pushed)} voucher(s).", err=True)
+        for invoice_id, result in failed.items():
+            click.echo(f"  {invoice_id}: {result.problem or '; '.join(result.line_errors) or 'not created'}", err=True)
+        if failed:
+            click.echo("Fix these in Tally (e.g. create the ledger), then push again with --again.", err=True)
+            ctx.exit(3)
+
+
+@main.command("report")
+@click.argument("name", type=click.Choice(["purchases", "suppliers", "vat", "review"]))
+@click.option("--month", help="YYYY-MM (suppliers, vat)")
+@click.option("--year", help="YYYY (purchases)")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv", "svg"]), default="text")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="write to a file instead of stdout")
+@_data_options
+@click.pass_context
+def report_command(ctx: click.Context, name: str, month: str | None, year: str | None, fmt: str,
+                   out: Path | None, sub_data_dir: Path | None, sub_port: int | None) -> None:
+    """Print a report: monthly purchases, spend by supplier, VAT input by rate, waiting for review."""
+    from appliance import reports
+    from appliance.box import open_box
+    from appliance.exports.source import all_invoices
+
+    settings = _resolve(ctx, sub_data_dir, sub_port)
+    box = open_box(settings)
+    try:
+        invoices = all_invoices(box.journal)
+    finally:
+        box.close()
+    table = {"purchases": lambda: reports.monthly_purchases(invoices, year),
+             "suppliers": lambda: reports.spend_by_supplier(invoices, month),
+             "vat": lambda: reports.vat_input_by_rate(invoices, month),
+             "review": lambda: reports.waiting_for_review(invoices)}[name]()
+    if fmt == "json":
+        text = json.dumps(table.as_dict(), ensure_ascii=False, indent=2)
+    elif fmt == "csv":
+        text = table.as_csv()
+    elif fmt == "svg":
+        if name == "review":
+            raise click.ClickException("The review report is a list; choose --format text, json or csv.")
+        text = reports.chart_for(table, "vat" if name == "vat" else "total")
+    else:
+        text = table.as_text()
+    if out:
+        out.write_text(text, encoding="utf-8")
+    else:
+        click.echo(text)

@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 ENV_PREFIX = "HISAB_"
-CREDENTIAL_KEYS = ("mqtt_url", "backup_key")
+CREDENTIAL_KEYS = ("mqtt_url", "backup_key", "erp_webhook_secret")
 
 
 class Settings(BaseModel):
@@ -42,6 +42,42 @@ class Settings(BaseModel):
     worker_threads: int = Field(2, ge=1, le=16, description="CPU threads for OCR and the model")
     web_threads: int = Field(8, ge=1, le=64, description="gunicorn threads of the one web worker")
     poll_seconds: float = Field(1.0, gt=0, description="how often loops re-scan the journal")
+    tally_party_ledger_from_supplier: bool = Field(
+        True, description="Tally party ledger named after each invoice's supplier (else tally_party_ledger)")
+    tally_party_ledger: str = Field("Sundry Creditors", min_length=1,
+                                    description="Tally party ledger when not named after the supplier")
+    tally_purchase_ledger: str = Field("Purchase", min_length=1, description="Tally ledger debited with the net purchase")
+    tally_vat_ledger: str = Field("Input VAT", min_length=1, description="Tally ledger debited with the input VAT")
+    tally_url: str | None = Field(None, description="Tally's HTTP port, e.g. http://192.168.0.10:9000; unset = file only")
+    quickbooks_ap_account: str = Field("Accounts Payable", min_length=1, description="QuickBooks payables account")
+    quickbooks_expense_account: str = Field("Purchases", min_length=1, description="QuickBooks account for net purchases")
+    quickbooks_vat_account: str = Field("Input VAT", min_length=1, description="QuickBooks account for input VAT")
+    erp_webhook_url: str | None = Field(None, description="URL the ERP webhook posts exported invoices to; unset = none")
+    erp_webhook_secret: str | None = Field(None, description="HMAC-SHA256 key signing webhook bodies (X-Hisab-Signature)")
+    storage_warn_percent: float = Field(80.0, gt=0, le=100, description="disk use at which the box warns "
+                                        "and removes originals already synced to the hub and approved")
+    storage_readonly_percent: float = Field(95.0, gt=0, le=100, description="disk use at which the box "
+                                            "refuses uploads and edits (reads and exports keep working)")
+    storage_resume_mb: int = Field(16, ge=0, description="free space, beyond what was free when a write "
+                                   "failed for lack of space, needed before the box accepts writes again")
+    storage_reserve_mb: int = Field(16, ge=0, description="space held back in data/storage-reserve and "
+                                    "released when the disk fills, so exports and alerts can still be "
+                                    "recorded while the box is read-only; 0 = none")
+    storage_check_seconds: float = Field(60.0, gt=0, description="how often the worker runs the storage guard")
+    thumbnail_px: int = Field(480, ge=64, le=2048, description="longest side of the thumbnail kept for a "
+                              "removed original")
+    backup_dir: Path | None = Field(None, description="where `hisab backup` writes encrypted backups "
+                                    "(local media); unset = <data_dir>/backups")
+    backup_keep: int = Field(7, ge=1, description="how many backups to keep in backup_dir (newest first)")
+    backup_target: str | None = Field(None, description="rsync destination the backups are copied to when "
+                                      "reachable, e.g. backup@hub.example:/srv/hisab/ or /media/usb/hisab; "
+                                      "unset = local copies only")
+
+    @model_validator(mode="after")
+    def _storage_levels(self) -> Settings:
+        if self.storage_warn_percent > self.storage_readonly_percent:
+            raise ValueError("storage_warn_percent must not exceed storage_readonly_percent")
+        return self
 
     @field_validator("mqtt_url")
     @classmethod
@@ -64,6 +100,14 @@ class Settings(BaseModel):
     @property
     def blobs_dir(self) -> Path:
         return self.data_dir / "blobs"
+
+    @property
+    def thumbs_dir(self) -> Path:
+        return self.data_dir / "thumbs"
+
+    @property
+    def backups_path(self) -> Path:
+        return self.backup_dir or self.data_dir / "backups"
 
 
 class SettingsError(Exception):

@@ -79,7 +79,10 @@ def apply(invoice: dict[str, Any] | None, event: Event) -> dict[str, Any] | None
     elif kind == "failed":
         inv.update(status=FAILED, error=p.get("error"), needs_review=["document:unreadable"])
     elif kind == "edited":
-        changed = {k: v for k, v in p.get("fields", {}).items() if k in EDITABLE}
+        # Per field, the latest writer by HLC wins: a hub edit may arrive after a later local one.
+        stamps = dict(inv.get("field_hlc", {}))
+        changed = {k: v for k, v in p.get("fields", {}).items() if k in EDITABLE and event.hlc > stamps.get(k, "")}
+        inv["field_hlc"] = {**stamps, **{k: event.hlc for k in changed}}
         inv["fields"].update(changed)
         inv["edited"] = sorted(set(inv.get("edited", [])) | set(changed))
         kept = [r for r in inv["needs_review"]

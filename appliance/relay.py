@@ -76,7 +76,7 @@ class Broker:
     ca_file: str | None
 
     @classmethod
-    def from_url(cls, url: str) -> "Broker":
+    def from_url(cls, url: str) -> Broker:
         """``mqtt[s]://user:pass@host:port[?ca=/path/ca.pem]``."""
         parsed = urlparse(url)
         tls = parsed.scheme == "mqtts"
@@ -145,6 +145,7 @@ class Relay:
         self._next_telemetry = 0.0
         self._attempt = 0
         self._client: mqtt.Client | None = None
+        self._closing = False
         self.stats = {"batches": 0, "resends": 0, "bytes": 0, "downlink": 0}
 
     # -- life -------------------------------------------------------------------------
@@ -272,7 +273,7 @@ class Relay:
 
     def _connect(self) -> None:
         broker = Broker.from_url(self.settings.mqtt_url)
-        if broker.username and broker.username != self.device:
+        if broker.username and broker.username != self.device and self.client_id == self.device:
             log.warning("relay.username %r is not the device id %r: the broker ACL will refuse its topics",
                         broker.username, self.device)
         client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=mqtt.MQTTv5)
@@ -311,7 +312,7 @@ class Relay:
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
         was = self.connected.is_set()
         self.connected.clear()
-        if was:
+        if was and not self._closing:
             log.warning("relay.disconnected: %s", reason_code)
         self._backoff()
 
@@ -331,7 +332,8 @@ class Relay:
         client = self._client
         if client is None:
             return
-        if self.connected.is_set():
+        closing, self._closing = self.connected.is_set(), True
+        if closing:
             info = client.publish(topic(self.device, "up", "status"), self._status("stopped"), qos=1, retain=True)
             try:
                 info.wait_for_publish(timeout=5)

@@ -12,7 +12,7 @@ import json
 import logging
 import time
 
-from appliance import invoices
+from appliance import invoices, storage
 from appliance.box import open_box
 from appliance.config import Settings
 from appliance.lifecycle import Process
@@ -131,7 +131,14 @@ def main(settings: Settings, once: bool = False) -> None:
         log.info("event=repair temp_files_removed=%d", removed)
     worker = Worker(box.settings, journal, blobs)
     process.ready()
+    next_storage_check = 0.0
     while not process.stop.is_set():
+        if time.monotonic() >= next_storage_check:  # the storage guard rides on the worker's timer
+            next_storage_check = time.monotonic() + settings.storage_check_seconds
+            try:
+                storage.guard(box.settings, journal, blobs, should_stop=process.stop.is_set)
+            except Exception:  # noqa: BLE001 - a failed check must never stop extraction
+                log.exception("event=storage_guard_failed")
         worker.drain(process)
         process.beat(backlog=len(backlog(journal)))
         if once:

@@ -106,7 +106,7 @@ class Mosquitto:
         conf.write_text("\n".join(lines) + "\n")
         return conf
 
-    def start(self) -> "Mosquitto":
+    def start(self) -> Mosquitto:
         conf = self.write_config()
         if not self.passwd_file.exists():
             self.add_user(HUB_USER, "hub-secret")
@@ -165,7 +165,7 @@ class Postgres:
         if os.geteuid() == 0:
             shutil.chown(path, "postgres", "postgres")
 
-    def start(self, fast: bool = True) -> "Postgres":
+    def start(self, fast: bool = True) -> Postgres:
         self.root.mkdir(parents=True, exist_ok=True)
         self._own(self.root)
         if not self.port:

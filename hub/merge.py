@@ -90,7 +90,7 @@ class Merge:
         self.device = device_id
         self.threshold = threshold
         self.invoices: dict[str, Invoice] = {}
-        self.versions: list[tuple] = []
+        self.versions: list[dict[str, Any]] = []
         self.conflicts: list[tuple] = []
         self.echoed: list[tuple[int, str]] = []
 
@@ -154,30 +154,37 @@ class Merge:
                 inv.status = STATUS[kind]
             changes = {"status": inv.status, **payload} if kind != "invoice.received" else dict(payload)
         inv.version += 1
-        self.versions.append((self.device, invoice_id, inv.version, event["id"], kind, event["actor"],
-                              f"box:{self.device}", event["hlc"], Jsonb(changes)))
+        self.versions.append({"invoice_id": invoice_id, "version": inv.version, "event_id": event["id"], "type": kind,
+                              "actor": event["actor"], "origin": f"box:{self.device}", "hlc": event["hlc"],
+                              "changes": changes})
 
     def _save(self) -> None:
-        cur = self.conn.cursor()
+        conn = self.conn
         if self.invoices:
-            cur.executemany(
+            conn.execute(
                 "INSERT INTO invoices (device_id, invoice_id, status, fields, field_hlc, held, suggestions, version) "
-                "VALUES (%s,%s,%s,%s,%s,%s,%s,%s) ON CONFLICT (device_id, invoice_id) DO UPDATE SET "
-                "status=excluded.status, fields=excluded.fields, field_hlc=excluded.field_hlc, held=excluded.held, "
-                "suggestions=excluded.suggestions, version=excluded.version, updated_at=now()",
-                [(i.device_id, i.invoice_id, i.status, Jsonb(i.fields), Jsonb(i.field_hlc), Jsonb(i.held),
-                  Jsonb(i.suggestions), i.version) for i in self.invoices.values()])
+                "SELECT %s, r.invoice_id, r.status, r.fields, r.field_hlc, r.held, r.suggestions, r.version "
+                "FROM jsonb_to_recordset(%s) AS r(invoice_id text, status text, fields jsonb, field_hlc jsonb, "
+                "held jsonb, suggestions jsonb, version int) "
+                "ON CONFLICT (device_id, invoice_id) DO UPDATE SET status=excluded.status, fields=excluded.fields, "
+                "field_hlc=excluded.field_hlc, held=excluded.held, suggestions=excluded.suggestions, "
+                "version=excluded.version, updated_at=now()",
+                (self.device, Jsonb([{"invoice_id": i.invoice_id, "status": i.status, "fields": i.fields,
+                                      "field_hlc": i.field_hlc, "held": i.held, "suggestions": i.suggestions,
+                                      "version": i.version} for i in self.invoices.values()])))
         if self.versions:
-            cur.executemany(
+            conn.execute(
                 "INSERT INTO invoice_versions (device_id, invoice_id, version, event_id, type, actor, origin, hlc, changes) "
-                "VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s) ON CONFLICT DO NOTHING", self.versions)
+                "SELECT %s, r.invoice_id, r.version, r.event_id, r.type, r.actor, r.origin, r.hlc, r.changes "
+                "FROM jsonb_to_recordset(%s) AS r(invoice_id text, version int, event_id text, type text, actor text, "
+                "origin text, hlc text, changes jsonb) ON CONFLICT DO NOTHING", (self.device, Jsonb(self.versions)))
         if self.conflicts:
-            cur.executemany(
+            conn.cursor().executemany(
                 "INSERT INTO conflicts (device_id, invoice_id, reason, box_event, hub_event, box_fields, hub_fields, "
                 "box_actor, hub_actor) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s)", self.conflicts)
         if self.echoed:
-            cur.executemany("UPDATE downlink SET applied_seq=%s WHERE device_id=%s AND id=%s",
-                            [(seq, self.device, id_) for seq, id_ in self.echoed])
+            conn.cursor().executemany("UPDATE downlink SET applied_seq=%s WHERE device_id=%s AND id=%s",
+                                      [(seq, self.device, id_) for seq, id_ in self.echoed])
 
 
 # -- changes made at the hub ------------------------------------------------------------

@@ -119,3 +119,19 @@ def test_deleting_the_read_model_rebuilds_identical_data(box, settings):
     assert rebuilt.fingerprint() == before
     assert rebuilt.last_seq() == box.journal.last_seq()
     rebuilt.close()
+
+
+def test_edits_apply_per_field_by_latest_clock_not_arrival(box, settings):
+    _receive(box.journal, "i1")
+    box.journal.append("invoice.extracted", {"result": RESULT}, invoice_id="i1")
+    box.journal.append("invoice.edited", {"fields": {"total": 200.0}}, invoice_id="i1", actor="ana",
+                       hlc="9000000000000-0000-box-test")
+    # a hub edit stamped earlier arrives later: it must not overwrite the newer local value
+    box.journal.append("invoice.edited", {"fields": {"total": 150.0, "invoice_number": "X-1"}}, invoice_id="i1",
+                       actor="hub:op", hlc="8000000000000-0000-hub", event_id="hub-e1")
+    model = ReadModel(settings.readmodel_path, box.journal)
+    model.catch_up()
+    fields = model.invoice("i1")["fields"]
+    assert fields["total"] == 200.0
+    assert fields["invoice_number"] == "X-1"
+    model.close()

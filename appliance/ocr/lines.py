@@ -17,17 +17,15 @@ from itertools import combinations
 
 from . import normalise as nz
 from .layout import Line, Word
-from .parsers import DISCOUNT, GRAND_TOTAL, SUBTOTAL, TOTAL, VAT, text_of
+from .parsers import DISCOUNT, GRAND_TOTAL, SUBTOTAL, TOTAL, VAT, _re, text_of
 
-_H_DESC = re.compile(
-    r"(?i)description|particulars|\bitems?\b|product|goods|services?|details|article|বিবরণ|পণ্য|বর্ণনা|মালের|দ্রব্য"
-)
-_H_QTY = re.compile(r"(?i)\bqty\b|quantity|qnty|\bqnt\b|\bpcs\b|পরিমাণ|পরিমান|সংখ্যা")
-_H_PRICE = re.compile(r"(?i)\brate\b|price|\bmrp\b|\bu\.?p\b|দর|একক\s*মূল্য|একক\s*দাম")
-_H_AMOUNT = re.compile(r"(?i)amount|\btotal\b|\bvalue\b|\btaka\b|\btk\b|মূল্য|টাকা|মোট")
-_STOP = re.compile(r"(?i)in\s*words|কথায়|signature|স্বাক্ষর|authori[sz]ed|terms|payment|note")
-_UNIT = re.compile(
-    r"(?i)^(?:pcs?|nos?|units?|kgs?|gm|g|ltr|l|ml|box|boxes|pkt|packets?|dozen|doz|set|sets|bags?|ctn|cartons?|pair|mtr|m|ft|sft|rft|each|ea"
+_H_DESC = _re(r"description|particulars|\bitems?\b|product|goods|services?|details|article|বিবরণ|পণ্য|বর্ণনা|মালের|দ্রব্য")
+_H_QTY = _re(r"\bqty\b|quantity|qnty|\bqnt\b|\bpcs\b|পরিমাণ|পরিমান|সংখ্যা")
+_H_PRICE = _re(r"\brate\b|price|\bmrp\b|\bu\.?p\b|দর|একক\s*মূল্য|একক\s*দাম")
+_H_AMOUNT = _re(r"amount|\btotal\b|\bvalue\b|\btaka\b|\btk\b|মূল্য|টাকা|মোট")
+_STOP = _re(r"in\s*words|কথায়|signature|স্বাক্ষর|authori[sz]ed|terms|payment|note")
+_UNIT = _re(
+    r"^(?:pcs?|nos?|units?|kgs?|gm|g|ltr|l|ml|box|boxes|pkt|packets?|dozen|doz|set|sets|bags?|ctn|cartons?|pair|mtr|m|ft|sft|rft|each|ea"
     r"|টি|পিস|কেজি|গ্রাম|লিটার|বস্তা|প্যাকেট|ডজন|সেট|বক্স|মিটার|জোড়া)\.?$"
 )
 
@@ -133,7 +131,9 @@ def _close(a: float, b: float) -> bool:
     return abs(a - b) <= max(0.011, 0.005 * abs(b))
 
 
-def assign(numbers: list[float], xs: list[float], cols: Columns | None) -> tuple[float | None, float | None, float | None, bool]:
+def assign(
+    numbers: list[float], xs: list[float], cols: Columns | None
+) -> tuple[float | None, float | None, float | None, bool]:
     """(quantity, unit price, amount, proven by arithmetic)."""
     best = None
     for i, j, k in combinations(range(len(numbers)), 3):
@@ -162,7 +162,9 @@ def assign(numbers: list[float], xs: list[float], cols: Columns | None) -> tuple
 
 def _is_totals(text: str) -> bool:
     return bool(
-        SUBTOTAL.search(text) or GRAND_TOTAL.search(text) or re.search(r"\btotal\b|মোট", text)
+        SUBTOTAL.search(text)
+        or GRAND_TOTAL.search(text)
+        or re.search(r"\btotal\b|মোট", text)
         or (DISCOUNT.search(text) and re.search(r"\d", text))
         or (VAT.search(text) and re.search(r"\d", text) and not re.search(r"[a-z\u0980-\u09ff]{3,}.*\d.*\d.*\d", text))
     )
@@ -184,7 +186,13 @@ def items(lines: list[Line]) -> list[Item]:
         values = [v for v, _ in nums]
         xs = [(w.x0 + w.x1) / 2 for _, w in nums]
         if not nums:
-            if cols and out and desc and line.y0 - lines[out[-1].line].y1 < 2.5 * (line.y1 - line.y0) and not _STOP.search(text):
+            if (
+                cols
+                and out
+                and desc
+                and line.y0 - lines[out[-1].line].y1 < 2.5 * (line.y1 - line.y0)
+                and not _STOP.search(text)
+            ):
                 out[-1].description = f"{out[-1].description or ''} {desc}".strip()
             continue
         q, p, a, proven = assign(values, xs, cols)
@@ -192,8 +200,6 @@ def items(lines: list[Line]) -> list[Item]:
             continue  # without a header only self-consistent rows count
         if not desc and not proven:
             continue
-        if desc and len(desc) > 2 and not re.search(r"[A-Za-z\u0980-\u09ff]", desc):
-            desc = desc  # numeric-only descriptions (codes) are kept as printed
         conf = sum(w.conf for _, w in nums) / len(nums)
         out.append(Item(desc or None, q, p, a, line.index, conf, proven, values))
     return out

@@ -20,6 +20,7 @@ tests/test_ocr_extract.py's benchmark and the package README in __init__.
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import threading
@@ -33,6 +34,18 @@ _CACHE: dict[tuple[str, int, int], Any] = {}
 _CACHE_LOCK = threading.Lock()
 N_CTX = 2048
 MAX_PROMPT_CHARS = 2400
+
+
+@atexit.register
+def _close_all() -> None:
+    """Free models before interpreter teardown (llama-cpp's finaliser fails once modules are gone)."""
+    with _CACHE_LOCK:
+        for model in _CACHE.values():
+            try:
+                model.close()
+            except Exception:  # noqa: BLE001 - best effort at exit
+                pass
+        _CACHE.clear()
 
 
 def default_model_path() -> str:
@@ -50,9 +63,7 @@ def load(model_path: str | None, threads: int) -> Any:
             from llama_cpp import Llama
 
             started = time.monotonic()
-            _CACHE[key] = Llama(
-                model_path=path, n_ctx=N_CTX, n_threads=threads, n_batch=512, verbose=False, seed=0
-            )
+            _CACHE[key] = Llama(model_path=path, n_ctx=N_CTX, n_threads=threads, n_batch=512, verbose=False, seed=0)
             log.info("llm loaded", extra={"event": "llm.loaded", "seconds": time.monotonic() - started})
         return _CACHE[key]
 
@@ -70,29 +81,23 @@ def choose_supplier(model: Any, header_text: str, candidates: list[str], lock: t
         return Choice(None, 0.0)
     from llama_cpp import LlamaGrammar
 
-    schema = {
-        "type": "object",
-        "properties": {"seller": {"enum": [*options, "none"]}},
-        "required": ["seller"],
-    }
-    grammar = LlamaGrammar.from_json_schema(json.dumps(schema), verbose=False)
-    listing = "\n".join(f"- {o}" for o in options)
+    # one digit: the grammar check over Gemma's 262k vocabulary runs once, not per character
+    grammar = LlamaGrammar.from_string(f"root ::= [0-{len(options)}]", verbose=False)
+    listing = "\n".join(f"{i}. {o}" for i, o in enumerate(options, start=1))
     prompt = (
         "<start_of_turn>user\n"
-        "Below is the top of an invoice from Bangladesh. Which line is the name of the SELLER "
-        "(the company that issued the invoice), not the buyer/customer and not a document title? "
-        'Answer JSON {"seller": ...} with one of the options, or "none".\n\n'
+        "Below is the top of an invoice from Bangladesh. Which option is the name of the SELLER "
+        "(the business that issued the invoice), not the buyer/customer, not an address and not a document title? "
+        "Answer with the option's number only, or 0 if none is.\n\n"
         f"Invoice:\n{header_text[:MAX_PROMPT_CHARS]}\n\nOptions:\n{listing}<end_of_turn>\n"
         "<start_of_turn>model\n"
     )
     started = time.monotonic()
     with lock:
-        out = model.create_completion(
-            prompt, grammar=grammar, max_tokens=48, temperature=0.0, top_k=1, seed=0
-        )
+        out = model.create_completion(prompt, grammar=grammar, max_tokens=1, temperature=0.0, top_k=1, seed=0)
     seconds = time.monotonic() - started
     try:
-        value = json.loads(out["choices"][0]["text"])["seller"]
+        index = int(out["choices"][0]["text"].strip())
     except (KeyError, ValueError, TypeError, IndexError):
         return Choice(None, seconds)
-    return Choice(value if value in options else None, seconds)
+    return Choice(options[index - 1] if 1 <= index <= len(options) else None, seconds)

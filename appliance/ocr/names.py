@@ -35,7 +35,8 @@ _TRIM = " :ঃ-–|,.;*#_=\"'"
 
 
 def _clean_name(text: str) -> str:
-    text = nz.clean_text(text).strip(_TRIM)
+    text = nz.clean_text(text).lstrip(_TRIM).rstrip(_TRIM.replace(".", ""))
+    text = re.sub(r"^M\s?[I1l|]\s?S\b", "M/S", text)  # OCR reads the slash of "M/S" as I
     return re.sub(r"\s{2,}", " ", text)
 
 
@@ -120,13 +121,17 @@ def supplier_candidates(lines: list[Line]) -> list[Candidate]:
             company = bool(COMPANY_HINT.search(low))
             if ADDRESS_HINT.search(low) and not company:
                 continue
+            if len(name.split()) > 6:
+                score_penalty = 0.25  # a tagline or a sentence, not a name
+            else:
+                score_penalty = 0.0
             height = max(w.height for w in seg)
             score = 0.3 + (0.25 if company else 0.0)
             score += 0.2 if height >= 0.9 * tallest else (0.05 if height >= 0.7 * tallest else -0.1)
             score += 0.1 if not unlabelled else 0.0
             score += 0.1 if _followed_by_address(lines, line) else 0.0
             conf = sum(w.conf for w in seg) / len(seg)
-            unlabelled.append(Candidate(name, min(score, 0.85), line.index, conf, "position"))
+            unlabelled.append(Candidate(name, min(score - score_penalty, 0.85), line.index, conf, "position"))
     return found + sorted(unlabelled, key=lambda c: -c.score)
 
 

@@ -39,9 +39,7 @@ def clean_text(text: str) -> str:
 
 # --- amounts -----------------------------------------------------------------
 
-_CURRENCY_NOISE = re.compile(
-    r"(?i)(bdt|tk\.?|taka|টাকা|৳|usd|us\$|eur|inr|rs\.?|₹|€|£|\$|/-|=/|/=|=)"
-)
+_CURRENCY_NOISE = re.compile(r"(?i)(bdt|tk\.?|taka|টাকা|৳|usd|us\$|eur|inr|rs\.?|₹|€|£|\$|/-|=/|/=|=)")
 _AMOUNT_TOKEN = re.compile(r"[-(]?\d[\d,.' ]*\d(?:\)?)|[-(]?\d\)?")
 
 
@@ -144,7 +142,7 @@ def format_lakh(value: float, decimals: int = 2) -> str:
 
 
 def parse_percent(text: str) -> float | None:
-    """"15%" / "15 %" / "7.5 %" / "১৫%" → 15.0 / 7.5; None if no percent sign."""
+    """ "15%" / "15 %" / "7.5 %" / "১৫%" → 15.0 / 7.5; None if no percent sign."""
     m = re.search(r"(\d{1,2}(?:[.,]\d{1,2})?)\s*%", ascii_digits(text))
     if not m:
         return None

@@ -12,6 +12,7 @@ A candidate's score says how sure the rule is (0..1) before OCR confidence.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -30,27 +31,29 @@ class Candidate:
 
 
 def _re(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern, re.IGNORECASE)
+    # NFC, like the text: Bengali ড় / য় are stored decomposed after NFC
+    return re.compile(unicodedata.normalize("NFC", pattern), re.IGNORECASE)
 
 
 # --- keyword tables (lower-case text, ASCII digits) ------------------------------------
 INVOICE_NO = _re(
-    r"\b(?:tax\s*)?(?:invoice|inv|bill|challan|chalan|memo|receipt|rcpt|voucher|vat\s*challan)\s*"
-    r"(?:no\b\.?|number|num\b|nr\b|#|id\b)\s*[:.#-]?"
+    r"\b(?:tax\s*|sales\s*|cash\s*)?(?:invoice|inv|bill|challan|chalan|memo|receipt|rcpt|voucher|vat\s*challan|order|sale|ref|reference|document|doc)\.?\s*"
+    r"(?:no\b\.?|number|num\b|nr\b|#|id\b|n[o0]:)\s*[:.#-]?"
+    r"|\b(?:ref|reference)\s*[:.#-]"
     r"|(?:চালান\s*পত্র|চালানপত্র|চালান|ইনভয়েস|ইনভয়েস|বিল|মেমো|রসিদ|রশিদ|ক্যাশ\s*মেমো)\s*(?:নং|নম্বর|নাম্বার|নম্বরঃ|নং:)\s*[:ঃ.-]?"
-    r"|\binvoice\s*[:#]"
+    r"|\b(?:invoice|receipt|bill)\s*[:#]"
 )
 DATE = _re(
     r"\b(?:invoice|bill|issue|challan|memo|receipt|document)?\s*date(?:d)?(?:\s*of\s*issue)?\b\s*[:.-]?"
-    r"|(?:ইস্যুর|চালানের|বিলের|ইস্যু)?\s*তারিখ\s*[:ঃ]?"
+    r"|(?:ইস্যুর|চালানের|বিলের|ইস্যু)?\s*(?:তারিখ|তাং)\s*[:ঃ.]?"
 )
 DATE_EXCLUDE = _re(
     r"due|delivery|deliver|order|expiry|exp\b|print|valid|shipping|ship|dispatch|po\s*date|birth|from|to\b|মেয়াদ|সরবরাহের|পরিশোধের"
 )
 DUE_DATE = _re(r"due\s*date|payment\s*due|pay\s*by|due\s*on|পরিশোধের\s*(?:শেষ\s*)?তারিখ|শেষ\s*তারিখ")
 BIN_LABEL = _re(
-    r"\bbin\b|b\.i\.n|\bvat\s*reg|\bvat\s*registration|registration\s*no|\bvat\s*no|\btin\b"
-    r"|বিআইএন|বি\s*আই\s*এন|নিবন্ধন|মূসক\s*নিবন্ধন"
+    r"\bbin\b|b\.i\.n|business\s*identification|\bvat\s*reg|\bvat\s*registration|registration\s*no|\bvat\s*no|\btin\b"
+    r"|বিআইএন|বি\s*আই\s*এন|বিন\s*নং|সনাক্তকরণ|নিবন্ধন|মূসক\s*নিবন্ধন"
 )
 SELLER_HINT = _re(
     r"seller|supplier|vendor|sold\s*by|\bfrom\b|registered\s*person|issuer|manufacturer"
@@ -63,7 +66,7 @@ BUYER_HINT = _re(
 GRAND_TOTAL = _re(
     r"grand\s*total|net\s*payable|total\s*payable|amount\s*payable|payable\s*amount|total\s*amount\s*due"
     r"|amount\s*due|balance\s*due|total\s*due|invoice\s*total|total\s*(?:incl|including|inc\b|with)"
-    r"|net\s*total|total\s*amount|সর্ব\s*মোট|মোট\s*প্রদেয়|নী?িট\s*প্রদেয়|প্রদেয়\s*মূল্য|করসহ\s*মূল্য|সর্বমোট"
+    r"|\bpayable\b|total\s*(?:usd|eur|inr|bdt|tk|\$|€|₹)|সর্ব\s*মোট|মোট\s*প্রদেয়|(?:নিট|নীট)\s*প্রদেয়|প্রদেয়\s*মূল্য|করসহ\s*মূল্য|সর্বমোট"
 )
 TOTAL = _re(r"\btotal\b|\btotai\b|\bt0tal\b|মোট|\bamount\b|net\s*amount")
 SUBTOTAL = _re(
@@ -79,13 +82,14 @@ TOTAL_EXCLUDE = _re(
 DISCOUNT = _re(r"discount|\bless\b|rebate|\bdisc\b\.?|ছাড়|ছাড়|ডিসকাউন্ট|বাট্টা|কমিশন")
 VAT = _re(r"\bvat\b|v\.a\.t|\btax\b|\bgst\b|mushak|মূসক|মুসক|ভ্যাট|মূল্য\s*সংযোজন\s*কর")
 VAT_EXCLUDE = _re(
-    r"reg|bin\b|\bno\b|number|incl|including|before|excl|exclusive|without|challan|invoice|6\.\d"
+    r"reg|bin\b|\bno\b|number|incl|including|before|excl|exclusive|without|challan|invoice|-\s*6\b"
     r"|নিবন্ধন|বিআইএন|চালান|সহ\b|ব্যতীত"
 )
 SD = _re(r"supplementary\s*duty|\bsd\b|সম্পূরক\s*শুল্ক")
 DOC_TITLE = _re(
     r"^\W*(?:tax\s*)?(?:invoice|bill|cash\s*memo|memo|receipt|challan|vat\s*challan|delivery\s*challan|quotation"
-    r"|sales\s*invoice|commercial\s*invoice|proforma|bill\s*of\s*supply|original|duplicate|copy)\b"
+    r"|sales\s*invoice|commercial\s*invoice|proforma|bill\s*of\s*supply|original|duplicate|copy|rechnung|facture"
+    r"|factura|fattura|quittung|kassenbon|sales\s*receipt|government|national\s*board)\b"
     r"|মূসক|গণপ্রজাতন্ত্রী|জাতীয়\s*রাজস্ব|জাতীয়\s*রাজস্ব|কর\s*চালান|চালানপত্র|ক্যাশ\s*মেমো|বিক্রয়\s*চালান|নগদ\s*মেমো|^\W*বিল\W*$"
 )
 COMPANY_HINT = _re(
@@ -100,16 +104,17 @@ ADDRESS_HINT = _re(
     r"|comilla|cumilla|bogura|bangladesh|address|tejgaon|gulshan|banani|dhanmondi|mirpur|uttara|motijheel)\b"
     r"|ঢাকা|চট্টগ্রাম|খুলনা|রাজশাহী|সিলেট|বরিশাল|রংপুর|ময়মনসিংহ|ময়মনসিংহ|রোড|সড়ক|বাড়ি|বাসা|মার্কেট|বাজার|ঠিকানা|থানা|উপজেলা|বাংলাদেশ|গাজীপুর|নারায়ণগঞ্জ|নারায়ণগঞ্জ"
 )
-CONTACT = _re(r"phone|tel\b|mobile|cell|mob\b|fax|e-?mail|www\.|https?:|@|ফোন|মোবাইল|হটলাইন|hotline")
+CONTACT = _re(r"phone|tel\b|\bph\b|mobile|cell|mob\b|fax|e-?mail|www\.|https?:|@|ফোন|মোবাইল|মোবাঃ|হটলাইন|hotline")
 PHONE = re.compile(r"(?<!\d)(?:\+?88[\s-]?)?0(?:1[3-9]\d{2}[\s-]?\d{6}|[2-9]\d{0,3}[\s-]?\d{5,8})(?!\d)")
 NAME_LABEL = _re(
-    r"^(?:seller|supplier|vendor|sold\s*by|from|company|registered\s*person(?:'s)?\s*name|name\s*of\s*(?:the\s*)?(?:seller|supplier))\s*[:ঃ-]"
+    r"^(?:seller|supplier|vendor|sold\s*by|from|company|registered\s*person(?:'s)?\s*name"
+    r"|name\s*of\s*(?:the\s*)?(?:seller|supplier|registered\s*person|company))\s*[:ঃ-]"
     r"|^(?:নিবন্ধিত\s*ব্যক্তির\s*নাম|বিক্রেতার\s*নাম|সরবরাহকারীর\s*নাম|প্রতিষ্ঠানের\s*নাম)\s*[:ঃ-]?"
 )
 BUYER_LABEL = _re(
     r"^(?:bill\s*to|billed\s*to|sold\s*to|buyer(?:'s)?\s*(?:name)?|customer(?:'s)?\s*(?:name)?|purchaser(?:'s)?\s*(?:name)?"
-    r"|client|to|m/s\.?)\s*[:ঃ-]"
-    r"|^(?:ক্রেতার\s*নাম|ক্রেতা|গ্রাহকের\s*নাম|গ্রহীতার\s*নাম)\s*[:ঃ-]?"
+    r"|client|party|to|m/s\.?)\s*[:ঃ-]"
+    r"|^(?:ক্রেতার\s*নাম|ক্রেতা|গ্রাহকের\s*নাম|গ্রাহক|গ্রহীতার\s*নাম|নাম)\s*[:ঃ-]"
 )
 
 CURRENCIES: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -211,8 +216,22 @@ def read_invoice_number(text: str) -> str | None:
     return value.upper() if re.fullmatch(r"[a-z]{1,6}[-/]?\d.*", value) else value
 
 
+_WEAK_NO_LABEL = re.compile(r"^(?:order|sale|ref|reference|document|doc)", re.IGNORECASE)
+_ID_LIKE = re.compile(r"(?<![\w/-])([A-Z]{2,5}[-/][A-Z0-9/-]*\d{3,})(?![\w/-])")
+
+
 def invoice_numbers(lines: list[Line]) -> list[Candidate]:
-    return labelled(lines, INVOICE_NO, read_invoice_number)
+    out = []
+    for c in labelled(lines, INVOICE_NO, read_invoice_number):
+        label = INVOICE_NO.search(text_of(lines[c.line] if c.source == "label" else lines[max(0, c.line - 1)]))
+        weak = bool(label and _WEAK_NO_LABEL.match(label.group(0).strip()))
+        out.append(Candidate(c.value, c.score * (0.7 if weak else 1.0), c.line, c.conf, c.source))
+    # an "INV-2024-0457"-shaped code near the top, when no label was read
+    for line in lines:
+        if line.page == 0 and line.rel_y < 0.45:
+            for m in _ID_LIKE.finditer(nz.clean_text(line.text)):
+                out.append(Candidate(m.group(1), 0.4, line.index, line.mean_conf, "position"))
+    return out
 
 
 def dates(lines: list[Line], month_first: bool = False) -> list[Candidate]:
@@ -247,9 +266,7 @@ def bins(lines: list[Line]) -> list[Candidate]:
         role = _role(text[:bin_pos] if bin_pos > 0 else text)
         if not role:
             role = _block_role(lines, line)
-        conf = min(
-            (w.conf for w in line.words if re.search(r"\d{3}", nz.ascii_digits(w.text))), default=line.mean_conf
-        )
+        conf = min((w.conf for w in line.words if re.search(r"\d{3}", nz.ascii_digits(w.text))), default=line.mean_conf)
         out.append(Candidate(value, 0.9 if label else 0.7, line.index, conf, "label", role))
         rest = text[bin_pos + 9 :] if bin_pos >= 0 else ""
         second = nz.parse_bin(rest)  # two BINs on one line: seller's | buyer's columns
@@ -302,11 +319,9 @@ def amount_candidates(lines: list[Line]) -> dict[str, list[Candidate]]:
             values = _amounts_after(text[m.end() :])
             # the rightmost amount is the line's value; others are columns of a total row
             for rank, value in enumerate(reversed(values)):
-                if kind != "discount" and value < 0:
+                if value == 0 and kind == "total" or kind != "discount" and value < 0:
                     continue
-                out[kind].append(
-                    Candidate(abs(value), score * (0.9**rank), line.index, _conf_right(line), "label")
-                )
+                out[kind].append(Candidate(abs(value), score * (0.9**rank), line.index, _conf_right(line), "label"))
     return out
 
 
@@ -327,6 +342,7 @@ def _amount_kinds(text: str) -> list[tuple[str, float, re.Match[str]]]:
         m = TOTAL.search(text)
         if m and not DISCOUNT.search(text):
             kinds.append(("total", 0.75, m))
+            kinds.append(("subtotal", 0.5, m))  # "Total" above a VAT line is the base
     m = DISCOUNT.search(text)
     if m:
         kinds.append(("discount", 0.9, m))
@@ -367,9 +383,17 @@ def currency(lines: list[Line]) -> tuple[str, float]:
         for code, pattern in CURRENCIES:
             counts[code] += len(pattern.findall(text))
     foreign = max((c for c in counts if c != "BDT"), key=lambda c: counts[c])
-    if counts[foreign] > counts["BDT"]:
-        return foreign, 0.9 if counts[foreign] >= 2 else 0.7
+    # one stray "$" or "£" in a noisy Bengali photo is not a foreign invoice
+    if counts[foreign] > counts["BDT"] and (counts[foreign] >= 2 or counts["BDT"] == 0 and _latin_share(lines) > 0.7):
+        return foreign, 0.9 if counts[foreign] >= 2 else 0.6
     return "BDT", 0.95 if counts["BDT"] else 0.7
+
+
+def _latin_share(lines: list[Line]) -> float:
+    text = " ".join(line.text for line in lines)
+    bengali = sum("\u0980" <= ch <= "\u09ff" for ch in text)
+    latin = sum(ch.isascii() and ch.isalpha() for ch in text)
+    return latin / max(1, bengali + latin)
 
 
 def phones(lines: list[Line]) -> list[Candidate]:

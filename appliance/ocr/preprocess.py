@@ -77,7 +77,9 @@ def _text_height(gray: np.ndarray) -> float:
     """Median height of character-sized connected components, in pixels."""
     h, w = gray.shape
     factor = min(1.0, 1600 / max(h, w))
-    small = cv2.resize(gray, (round(w * factor), round(h * factor)), interpolation=cv2.INTER_AREA) if factor < 1 else gray
+    small = (
+        cv2.resize(gray, (round(w * factor), round(h * factor)), interpolation=cv2.INTER_AREA) if factor < 1 else gray
+    )
     bw = _binary(small)
     n, _, stats, _ = cv2.connectedComponentsWithStats(bw, connectivity=8)
     if n <= 1:

@@ -19,7 +19,9 @@ log = logging.getLogger(__name__)
 
 # Latin-1 / Windows-1252 symbols that Bijoy-encoded Bengali fonts use for glyphs;
 # real English invoices almost never contain them in quantity.
-_LEGACY_GLYPHS = re.compile(r"[\u00a1-\u00bf\u00c0-\u00ff\u2020-\u2030\u0152\u0153\u0160\u0161\u0178\u0192\u02c6\u02dc]")
+_LEGACY_GLYPHS = re.compile(
+    r"[\u00a1-\u00bf\u00c0-\u00ff\u2020-\u2030\u0152\u0153\u0160\u0161\u0178\u0192\u02c6\u02dc]"
+)
 
 
 def read_pages(data: bytes, max_pages: int) -> list[list[Line]] | None:
@@ -32,7 +34,15 @@ def read_pages(data: bytes, max_pages: int) -> list[list[Line]] | None:
             for number, page in enumerate(pdf.pages[:max_pages]):
                 raw = page.extract_words(keep_blank_chars=False, use_text_flow=False, x_tolerance=1.5)
                 words = [
-                    Word(str(w["text"]), 0.99, float(w["x0"]), float(w["top"]), float(w["x1"]), float(w["bottom"]), number)
+                    Word(
+                        str(w["text"]),
+                        0.99,
+                        float(w["x0"]),
+                        float(w["top"]),
+                        float(w["x1"]),
+                        float(w["bottom"]),
+                        number,
+                    )
                     for w in raw
                 ]
                 pages.append(group_lines(words, float(page.width), float(page.height)))

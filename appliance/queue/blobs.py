@@ -30,8 +30,11 @@ def write_atomic(path: Path, data: bytes, mode: int = 0o640) -> None:
             written = os.write(fd, view)
             view = view[written:]
         os.fsync(fd)
-    finally:
+    except BaseException:
         os.close(fd)
+        tmp.unlink(missing_ok=True)  # a disk-full write must not leave its half behind, holding space
+        raise
+    os.close(fd)
     os.replace(tmp, path)
     fsync_dir(path.parent)
 

@@ -56,7 +56,8 @@ class User(UserMixin):
 def find_user(name: str) -> User | None:
     rm = webbox().readmodel
     record = rm.user(name)
-    if record is None and rm.catch_up():  # added by `hisab user add` in another process
+    if record is None:  # perhaps just added by `hisab user add` in another process
+        rm.catch_up()  # (the projector may be applying it right now: look again either way)
         record = rm.user(name)
     return User(record) if record else None
 
@@ -65,7 +66,8 @@ def _token_user(token: str) -> User | None:
     rm = webbox().readmodel
     digest = users.token_hash(token)
     name = rm.token_user(digest)
-    if name is None and rm.catch_up():  # `hisab token create` appends from another process
+    if name is None:  # `hisab token create` appends from another process
+        rm.catch_up()
         name = rm.token_user(digest)
     return find_user(name) if name else None
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import current_app
 
+from appliance import storage
 from appliance.box import Box, open_box
 from appliance.config import Settings
 from appliance.lifecycle import Process
@@ -34,6 +35,7 @@ class WebBox:
         self.readmodel.catch_up()
         self.process = Process("web", self.settings.data_dir, install_signals=False)
         self._thread: threading.Thread | None = None
+        self._closed = False
         if projector:
             self._thread = threading.Thread(target=self._project, name="projector", daemon=True)
             self._thread.start()
@@ -50,17 +52,26 @@ class WebBox:
 
     def append(self, type_: str, payload: dict[str, Any], *, actor: str, invoice_id: str | None = None,
                event_id: str | None = None, guard: Guard | None = None) -> Event:
-        event = self.journal.append(type_, payload, invoice_id=invoice_id, actor=actor, event_id=event_id,
-                                    guard=guard)
+        with storage.writing(self.settings):  # refused while the disk is full (storage.ReadOnly)
+            event = self.journal.append(type_, payload, invoice_id=invoice_id, actor=actor, event_id=event_id,
+                                        guard=guard)
         self.readmodel.catch_up()
         return event
 
     def append_many(self, items: list[tuple], guard: Guard | None = None) -> list[Event]:
-        events = self.journal.append_many(items, guard=guard)
+        with storage.writing(self.settings):
+            events = self.journal.append_many(items, guard=guard)
         self.readmodel.catch_up()
         return events
 
+    def put_blob(self, data: bytes) -> str:
+        with storage.writing(self.settings):
+            return self.blobs.put(data)
+
     def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
         self.process.stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)

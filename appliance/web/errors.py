@@ -16,6 +16,8 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from appliance.storage import ReadOnly
+
 log = logging.getLogger(__name__)
 
 
@@ -63,6 +65,10 @@ def _on_api_error(exc: ApiError) -> Response:
     return render_error(exc.status, exc.code, exc.message, **exc.details)
 
 
+def _on_read_only(exc: ReadOnly) -> Response:
+    return render_error(507, exc.code, exc.message)
+
+
 def _on_csrf(exc: CSRFError) -> Response:
     return render_error(400, "csrf_failed",
                         _("This form expired or came from elsewhere. Reload the page and submit it again."))
@@ -97,6 +103,7 @@ def _on_exception(exc: Exception) -> Response:
 
 def register(app: Flask) -> None:
     app.register_error_handler(ApiError, _on_api_error)
+    app.register_error_handler(ReadOnly, _on_read_only)
     app.register_error_handler(CSRFError, _on_csrf)
     app.register_error_handler(HTTPException, _on_http)
     app.register_error_handler(Exception, _on_exception)

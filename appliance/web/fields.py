@@ -155,6 +155,8 @@ def changes(current: dict[str, Any], submitted: dict[str, Any]) -> dict[str, Any
     changed = {}
     for field, raw in submitted.items():
         value = clean(field, raw)
-        if value != current.get(field):
-            changed[field] = value
+        before = current.get(field)
+        if value == before or (not value and not before and value != 0 and before != 0):
+            continue  # an empty box saved over an empty field changes nothing
+        changed[field] = value
     return changed

@@ -28,15 +28,15 @@ def scan(img: Image.Image, rng: random.Random) -> Image.Image:
     nrng = np.random.default_rng(rng.randrange(2**32))
     a = _np(img)
     h, w = a.shape[:2]
-    lo, hi = rng.uniform(10, 45), rng.uniform(200, 245)          # contrast loss
+    lo, hi = rng.uniform(10, 45), rng.uniform(200, 245)  # contrast loss
     a = lo + a * (hi - lo) / 255.0
-    if rng.random() < 0.5:                                       # toner: slight thickening/blur
+    if rng.random() < 0.5:  # toner: slight thickening/blur
         a = cv2.GaussianBlur(a, (3, 3), rng.uniform(0.4, 0.9))
     a += nrng.normal(0, rng.uniform(3, 10), a.shape[:2])[..., None]
-    n = int(h * w * rng.uniform(2e-5, 2e-4))                     # dust specks
+    n = int(h * w * rng.uniform(2e-5, 2e-4))  # dust specks
     ys, xs = nrng.integers(0, h, n), nrng.integers(0, w, n)
     a[ys, xs] = rng.uniform(0, 80)
-    if rng.random() < 0.5:                                       # lid shadow along one edge
+    if rng.random() < 0.5:  # lid shadow along one edge
         ramp = np.ones(w, np.float32)
         k = int(w * rng.uniform(0.02, 0.06))
         ramp[:k] = np.linspace(0.55, 1, k)
@@ -57,8 +57,9 @@ def photo(img: Image.Image, rng: random.Random, long_side: int | None = None) ->
     # background: table / cloth with texture, the page somewhere on it
     margin = rng.uniform(0.04, 0.22)
     bw, bh = int(pw * (1 + 2 * margin)), int(ph * (1 + 2 * margin))
-    bg_color = np.array(rng.choice([(120, 85, 60), (60, 60, 65), (170, 160, 140), (35, 70, 50), (200, 200, 205)]),
-                        np.float32)
+    bg_color = np.array(
+        rng.choice([(120, 85, 60), (60, 60, 65), (170, 160, 140), (35, 70, 50), (200, 200, 205)]), np.float32
+    )
     bg = np.ones((bh, bw, 3), np.float32) * bg_color
     bg += cv2.GaussianBlur(nrng.normal(0, 25, (bh, bw)).astype(np.float32), (0, 0), 3)[..., None]
     src = np.float32([[0, 0], [pw, 0], [pw, ph], [0, ph]])
@@ -70,27 +71,29 @@ def photo(img: Image.Image, rng: random.Random, long_side: int | None = None) ->
     mask = cv2.warpPerspective(np.ones((ph, pw), np.float32), M, (bw, bh))
     warped = cv2.warpPerspective(page, M, (bw, bh), flags=cv2.INTER_LINEAR)
     a = warped * mask[..., None] + bg * (1 - mask[..., None])
-    if rng.random() < 0.5:                                       # fold line across the page
+    if rng.random() < 0.5:  # fold line across the page
         yy = int(oy + ph * rng.uniform(0.3, 0.7))
         band = np.zeros((bh, bw), np.float32)
         cv2.line(band, (0, yy), (bw, yy + int(rng.uniform(-40, 40))), 1.0, max(2, bw // 300))
         band = cv2.GaussianBlur(band, (0, 0), bw / 400)
         a *= (1 - 0.35 * band / max(band.max(), 1e-6))[..., None]
-    gx, gy = np.meshgrid(np.linspace(0, 1, bw), np.linspace(0, 1, bh))   # shadow gradient
+    gx, gy = np.meshgrid(np.linspace(0, 1, bw), np.linspace(0, 1, bh))  # shadow gradient
     t = rng.uniform(0, 2 * np.pi)
-    g = (np.cos(t) * gx + np.sin(t) * gy)
+    g = np.cos(t) * gx + np.sin(t) * gy
     g = (g - g.min()) / (g.max() - g.min() + 1e-6)
     a *= (1 - rng.uniform(0.15, 0.55) * g)[..., None]
-    a *= rng.uniform(0.6, 1.0)                                   # low light
+    a *= rng.uniform(0.6, 1.0)  # low light
     a *= np.array([rng.uniform(0.9, 1.05), 1.0, rng.uniform(0.8, 1.0)], np.float32)  # warm cast
     scale = long_side / max(bw, bh)
     a = cv2.resize(a, (int(bw * scale), int(bh * scale)), interpolation=cv2.INTER_AREA)
     if rng.random() < 0.7:
         a = cv2.GaussianBlur(a, (0, 0), rng.uniform(0.5, 1.4))
-    else:                                                        # hand shake
+    else:  # hand shake
         k = rng.choice([3, 5, 7])
         ker = np.zeros((k, k), np.float32)
         ker[k // 2, :] = 1 / k
-        a = cv2.filter2D(a, -1, cv2.warpAffine(ker, cv2.getRotationMatrix2D((k / 2, k / 2), rng.uniform(0, 180), 1), (k, k)))
+        a = cv2.filter2D(
+            a, -1, cv2.warpAffine(ker, cv2.getRotationMatrix2D((k / 2, k / 2), rng.uniform(0, 180), 1), (k, k))
+        )
     a += nrng.normal(0, rng.uniform(3, 9), a.shape)
     return _pil(a)

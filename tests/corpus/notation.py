@@ -13,8 +13,7 @@ import random
 from dataclasses import dataclass
 
 BN_DIGITS = str.maketrans("0123456789", "০১২৩৪৫৬৭৮৯")
-MONTHS_BN = ["জানুয়ারি", "ফেব্রুয়ারি", "মার্চ", "এপ্রিল", "মে", "জুন", "জুলাই",
-             "আগস্ট", "সেপ্টেম্বর", "অক্টোবর", "নভেম্বর", "ডিসেম্বর"]
+MONTHS_BN = ["জানুয়ারি", "ফেব্রুয়ারি", "মার্চ", "এপ্রিল", "মে", "জুন", "জুলাই", "আগস্ট", "সেপ্টেম্বর", "অক্টোবর", "নভেম্বর", "ডিসেম্বর"]
 
 
 def bn_digits(s: str) -> str:
@@ -25,17 +24,18 @@ def bn_digits(s: str) -> str:
 class NumberStyle:
     """One document's consistent way of writing amounts."""
 
-    grouping: str = "lakh"      # lakh | western | none
-    decimals: bool = True       # 1,200.00 vs 1,200 (only used when the amount is whole)
-    slash_dash: bool = False    # 1,200/- for whole amounts
-    bengali: bool = False       # ০-৯
-    european: bool = False      # 1.234,56
+    grouping: str = "lakh"  # lakh | western | none
+    decimals: bool = True  # 1,200.00 vs 1,200 (only used when the amount is whole)
+    slash_dash: bool = False  # 1,200/- for whole amounts
+    bengali: bool = False  # ০-৯
+    european: bool = False  # 1.234,56
 
     @staticmethod
-    def pick(rng: random.Random, bengali: bool = False, lakh_bias: float = 0.6) -> "NumberStyle":
+    def pick(rng: random.Random, bengali: bool = False, lakh_bias: float = 0.6) -> NumberStyle:
         grouping = "lakh" if rng.random() < lakh_bias else rng.choice(["western", "none"])
-        return NumberStyle(grouping=grouping, decimals=rng.random() < 0.75,
-                           slash_dash=rng.random() < 0.2, bengali=bengali)
+        return NumberStyle(
+            grouping=grouping, decimals=rng.random() < 0.75, slash_dash=rng.random() < 0.2, bengali=bengali
+        )
 
 
 def _group(int_part: str, grouping: str, sep: str) -> str:
@@ -84,15 +84,26 @@ def fmt_rate(rate: float, bengali: bool = False) -> str:
 
 # --- dates -----------------------------------------------------------------
 
-EN_DATE_FORMATS = ["%d/%m/%Y", "%Y-%m-%d", "%d-%b-%Y", "%d %B %Y", "%b %d, %Y",
-                   "%d.%m.%Y", "%d-%m-%Y", "%d %b %Y", "%B %d, %Y", "%d/%m/%y", "%d-%b-%y"]
+EN_DATE_FORMATS = [
+    "%d/%m/%Y",
+    "%Y-%m-%d",
+    "%d-%b-%Y",
+    "%d %B %Y",
+    "%b %d, %Y",
+    "%d.%m.%Y",
+    "%d-%m-%Y",
+    "%d %b %Y",
+    "%B %d, %Y",
+    "%d/%m/%y",
+    "%d-%b-%y",
+]
 
 
 def fmt_date(d: dt.date, rng: random.Random, lang: str, currency: str = "BDT") -> str:
     """A date as a shop would print it; `lang` 'bn' may use Bengali months and digits."""
     if currency == "USD":
         fmt = rng.choice(["%m/%d/%Y", "%b %d, %Y", "%B %d, %Y"])
-        if fmt == "%m/%d/%Y" and d.day <= 12:   # keep US dates unambiguous for scoring
+        if fmt == "%m/%d/%Y" and d.day <= 12:  # keep US dates unambiguous for scoring
             fmt = "%b %d, %Y"
         return d.strftime(fmt)
     if currency == "EUR":
@@ -113,9 +124,28 @@ def fmt_date(d: dt.date, rng: random.Random, lang: str, currency: str = "BDT") -
 
 # --- amounts in words --------------------------------------------------------
 
-_ONES = ["", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine", "Ten",
-         "Eleven", "Twelve", "Thirteen", "Fourteen", "Fifteen", "Sixteen", "Seventeen",
-         "Eighteen", "Nineteen"]
+_ONES = [
+    "",
+    "One",
+    "Two",
+    "Three",
+    "Four",
+    "Five",
+    "Six",
+    "Seven",
+    "Eight",
+    "Nine",
+    "Ten",
+    "Eleven",
+    "Twelve",
+    "Thirteen",
+    "Fourteen",
+    "Fifteen",
+    "Sixteen",
+    "Seventeen",
+    "Eighteen",
+    "Nineteen",
+]
 _TENS = ["", "", "Twenty", "Thirty", "Forty", "Fifty", "Sixty", "Seventy", "Eighty", "Ninety"]
 
 
@@ -179,8 +209,12 @@ def amount_in_words(value: float, lang: str, currency: str, rng: random.Random) 
         if paisa:
             s += f" {bn_words(paisa)} পয়সা"
         return s + " মাত্র"
-    unit, sub = {"BDT": ("Taka", "Paisa"), "INR": ("Rupees", "Paise"), "USD": ("Dollars", "Cents"),
-                 "EUR": ("Euros", "Cents")}[currency]
+    unit, sub = {
+        "BDT": ("Taka", "Paisa"),
+        "INR": ("Rupees", "Paise"),
+        "USD": ("Dollars", "Cents"),
+        "EUR": ("Euros", "Cents"),
+    }[currency]
     words = en_words(whole)
     if currency == "BDT" and rng.random() < 0.5:
         s = f"{unit} {words}"

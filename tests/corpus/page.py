@@ -27,25 +27,61 @@ BN_SERIF = (NOTO / "NotoSerifBengali-Regular.ttf", NOTO / "NotoSerifBengali-Bold
 # family -> (regular, bold, italic) Latin faces and the Bengali pair that suits them
 _FAMILIES = {
     "noto-sans": ((NOTO / "NotoSans-Regular.ttf", NOTO / "NotoSans-Bold.ttf", NOTO / "NotoSans-Italic.ttf"), BN_SANS),
-    "noto-serif": ((NOTO / "NotoSerif-Regular.ttf", NOTO / "NotoSerif-Bold.ttf", NOTO / "NotoSerif-Italic.ttf"), BN_SERIF),
-    "dejavu-sans": ((DEJAVU / "DejaVuSans.ttf", DEJAVU / "DejaVuSans-Bold.ttf", DEJAVU / "DejaVuSans-Oblique.ttf"), BN_SANS),
-    "dejavu-serif": ((DEJAVU / "DejaVuSerif.ttf", DEJAVU / "DejaVuSerif-Bold.ttf", DEJAVU / "DejaVuSerif-Italic.ttf"), BN_SERIF),
-    "dejavu-condensed": ((DEJAVU / "DejaVuSansCondensed.ttf", DEJAVU / "DejaVuSansCondensed-Bold.ttf",
-                          DEJAVU / "DejaVuSansCondensed-Oblique.ttf"), BN_SANS),
-    "liberation-sans": ((LIBER / "LiberationSans-Regular.ttf", LIBER / "LiberationSans-Bold.ttf",
-                         LIBER / "LiberationSans-Italic.ttf"), BN_SANS),
-    "liberation-serif": ((LIBER / "LiberationSerif-Regular.ttf", LIBER / "LiberationSerif-Bold.ttf",
-                          LIBER / "LiberationSerif-Italic.ttf"), BN_SERIF),
-    "liberation-narrow": ((LIBER / "LiberationSansNarrow-Regular.ttf", LIBER / "LiberationSansNarrow-Bold.ttf",
-                           LIBER / "LiberationSansNarrow-Italic.ttf"), BN_SANS),
-    "mono-dejavu": ((DEJAVU / "DejaVuSansMono.ttf", DEJAVU / "DejaVuSansMono-Bold.ttf", DEJAVU / "DejaVuSansMono-Oblique.ttf"), BN_SANS),
-    "mono-liberation": ((LIBER / "LiberationMono-Regular.ttf", LIBER / "LiberationMono-Bold.ttf",
-                         LIBER / "LiberationMono-Italic.ttf"), BN_SANS),
+    "noto-serif": (
+        (NOTO / "NotoSerif-Regular.ttf", NOTO / "NotoSerif-Bold.ttf", NOTO / "NotoSerif-Italic.ttf"),
+        BN_SERIF,
+    ),
+    "dejavu-sans": (
+        (DEJAVU / "DejaVuSans.ttf", DEJAVU / "DejaVuSans-Bold.ttf", DEJAVU / "DejaVuSans-Oblique.ttf"),
+        BN_SANS,
+    ),
+    "dejavu-serif": (
+        (DEJAVU / "DejaVuSerif.ttf", DEJAVU / "DejaVuSerif-Bold.ttf", DEJAVU / "DejaVuSerif-Italic.ttf"),
+        BN_SERIF,
+    ),
+    "dejavu-condensed": (
+        (
+            DEJAVU / "DejaVuSansCondensed.ttf",
+            DEJAVU / "DejaVuSansCondensed-Bold.ttf",
+            DEJAVU / "DejaVuSansCondensed-Oblique.ttf",
+        ),
+        BN_SANS,
+    ),
+    "liberation-sans": (
+        (LIBER / "LiberationSans-Regular.ttf", LIBER / "LiberationSans-Bold.ttf", LIBER / "LiberationSans-Italic.ttf"),
+        BN_SANS,
+    ),
+    "liberation-serif": (
+        (
+            LIBER / "LiberationSerif-Regular.ttf",
+            LIBER / "LiberationSerif-Bold.ttf",
+            LIBER / "LiberationSerif-Italic.ttf",
+        ),
+        BN_SERIF,
+    ),
+    "liberation-narrow": (
+        (
+            LIBER / "LiberationSansNarrow-Regular.ttf",
+            LIBER / "LiberationSansNarrow-Bold.ttf",
+            LIBER / "LiberationSansNarrow-Italic.ttf",
+        ),
+        BN_SANS,
+    ),
+    "mono-dejavu": (
+        (DEJAVU / "DejaVuSansMono.ttf", DEJAVU / "DejaVuSansMono-Bold.ttf", DEJAVU / "DejaVuSansMono-Oblique.ttf"),
+        BN_SANS,
+    ),
+    "mono-liberation": (
+        (LIBER / "LiberationMono-Regular.ttf", LIBER / "LiberationMono-Bold.ttf", LIBER / "LiberationMono-Italic.ttf"),
+        BN_SANS,
+    ),
 }
 # Script-like faces, used for handwritten memos when a package has installed one.
-HAND_CANDIDATES = [Path("/usr/share/fonts/truetype/comic-neue/ComicNeue-Regular.ttf"),
-                   Path("/usr/share/fonts/truetype/dancingscript/DancingScript-Regular.ttf"),
-                   Path("/usr/share/fonts/truetype/fonts-indic/Kalam-Regular.ttf")]
+HAND_CANDIDATES = [
+    Path("/usr/share/fonts/truetype/comic-neue/ComicNeue-Regular.ttf"),
+    Path("/usr/share/fonts/truetype/dancingscript/DancingScript-Regular.ttf"),
+    Path("/usr/share/fonts/truetype/fonts-indic/Kalam-Regular.ttf"),
+]
 
 
 def available_families(mono: bool | None = None) -> list[str]:
@@ -70,7 +106,7 @@ def runs(s: str) -> list[tuple[bool, str]]:
     out: list[tuple[bool, str]] = []
     for ch in s:
         bn = is_bengali(ch)
-        neutral = ch in " .,:;/-()%#*&+'\"|" or ch.isdigit()
+        neutral = not bn and (ch in " .,:;/-()%#*&+'\"|" or ch.isdigit())
         if out and (neutral or out[-1][0] == bn):
             out[-1] = (out[-1][0], out[-1][1] + ch)
         else:
@@ -89,7 +125,7 @@ class Style:
     bold: bool = False
     italic: bool = False
     color: tuple = (20, 20, 20)
-    hand: bool = False          # raster only: per-word jitter, rotation and ink wobble
+    hand: bool = False  # raster only: per-word jitter, rotation and ink wobble
 
 
 @dataclass
@@ -119,12 +155,28 @@ class Page:
         self.ops.append(("text", x0, y, s, st))
         return w
 
-    def line(self, x0: float, y0: float, x1: float, y1: float, w: float = 0.6, color: tuple = (30, 30, 30),
-             dash: bool = False) -> None:
+    def line(
+        self,
+        x0: float,
+        y0: float,
+        x1: float,
+        y1: float,
+        w: float = 0.6,
+        color: tuple = (30, 30, 30),
+        dash: bool = False,
+    ) -> None:
         self.ops.append(("line", x0, y0, x1, y1, w, color, dash))
 
-    def rect(self, x0: float, y0: float, x1: float, y1: float, outline: tuple | None = (30, 30, 30),
-             fill: tuple | None = None, w: float = 0.6) -> None:
+    def rect(
+        self,
+        x0: float,
+        y0: float,
+        x1: float,
+        y1: float,
+        outline: tuple | None = (30, 30, 30),
+        fill: tuple | None = None,
+        w: float = 0.6,
+    ) -> None:
         self.ops.append(("rect", x0, y0, x1, y1, outline, fill, w))
 
     def wrap(self, s: str, st: Style, maxw: float) -> list[str]:
@@ -147,6 +199,7 @@ class Page:
 
 # --- raster --------------------------------------------------------------------
 
+
 def render_png(page: Page, dpi: int, seed: int = 0) -> Image.Image:
     k = dpi / 72
     img = Image.new("RGB", (round(page.w * k), round(page.h * k)), page.background)
@@ -159,14 +212,24 @@ def render_png(page: Page, dpi: int, seed: int = 0) -> Image.Image:
                 n = max(1, int(math.hypot(x1 - x0, y1 - y0) / 4))
                 for i in range(0, n, 2):
                     a, b = i / n, min(1, (i + 1) / n)
-                    d.line([(k * (x0 + (x1 - x0) * a), k * (y0 + (y1 - y0) * a)),
-                            (k * (x0 + (x1 - x0) * b), k * (y0 + (y1 - y0) * b))], fill=color, width=max(1, round(w * k)))
+                    d.line(
+                        [
+                            (k * (x0 + (x1 - x0) * a), k * (y0 + (y1 - y0) * a)),
+                            (k * (x0 + (x1 - x0) * b), k * (y0 + (y1 - y0) * b)),
+                        ],
+                        fill=color,
+                        width=max(1, round(w * k)),
+                    )
             else:
                 d.line([(x0 * k, y0 * k), (x1 * k, y1 * k)], fill=color, width=max(1, round(w * k)))
         elif op[0] == "rect":
             _, x0, y0, x1, y1, outline, fill, w = op
-            d.rectangle([x0 * k, y0 * k, x1 * k, y1 * k], outline=outline, fill=fill,
-                        width=max(1, round(w * k)) if outline else 0)
+            d.rectangle(
+                [x0 * k, y0 * k, x1 * k, y1 * k],
+                outline=outline,
+                fill=fill,
+                width=max(1, round(w * k)) if outline else 0,
+            )
         else:
             _, x, y, s, st = op
             if st.hand:
@@ -179,33 +242,44 @@ def render_png(page: Page, dpi: int, seed: int = 0) -> Image.Image:
     return img
 
 
-def _hand_text(img: Image.Image, page: Page, x: float, y: float, s: str, st: Style, k: float,
-               rng: random.Random) -> None:
-    """Pen-written look: each word slightly rotated, resized and off the baseline."""
+def _hand_text(
+    img: Image.Image, page: Page, x: float, y: float, s: str, st: Style, k: float, rng: random.Random
+) -> None:
+    """Pen-written look: each word slanted, rotated, resized and drifting off the baseline.
+
+    Words (not letters) are the unit so Bengali conjuncts keep their shaping.
+    """
     space = page.width(" ", st)
+    drift = 0.0
     for word in s.split(" "):
         if not word:
             x += space
             continue
-        scale = rng.uniform(0.93, 1.1)
+        scale = rng.uniform(0.92, 1.12)
         wst = Style(st.size * scale, st.bold, True, st.color, True)
         ww = page.width(word, wst)
         pad = int(st.size * k)
-        tile = Image.new("L", (int(ww * k) + 2 * pad, int(st.size * k * 2.2) + pad), 0)
+        tw, th = int(ww * k) + 2 * pad, int(st.size * k * 2.2) + pad
+        tile = Image.new("L", (tw, th), 0)
         td = ImageDraw.Draw(tile)
-        cx = pad
+        cx, base = pad, int(st.size * k * 1.5)
         for bn, t in runs(word):
             f = _font(str(page.face(bn, wst)), round(wst.size * k))
-            td.text((cx, int(st.size * k * 1.5)), t, font=f, fill=255, anchor="ls")
+            td.text((cx, base), t, font=f, fill=255, anchor="ls")
             cx += f.getlength(t)
-        tile = tile.rotate(rng.uniform(-4, 4), resample=Image.BICUBIC, expand=False)
-        ink = Image.new("RGB", tile.size, st.color)
-        dy = rng.uniform(-1.2, 1.2) * k
-        img.paste(ink, (int(x * k) - pad, int(y * k - st.size * k * 1.5 + dy)), tile)
-        x += ww + space * rng.uniform(0.8, 1.4)
+        shear, sy = rng.uniform(0.05, 0.3), rng.uniform(0.9, 1.12)
+        tile = tile.transform(
+            tile.size, Image.AFFINE, (1, shear, -shear * base, 0, 1 / sy, base * (1 - 1 / sy)), resample=Image.BICUBIC
+        )
+        tile = tile.rotate(rng.uniform(-6, 6), resample=Image.BICUBIC, expand=False)
+        ink = Image.new("RGB", tile.size, tuple(max(0, c + rng.randint(-15, 15)) for c in st.color))
+        drift = max(-2.5, min(2.5, drift + rng.uniform(-0.8, 0.8)))
+        img.paste(ink, (int(x * k) - pad, int((y + drift) * k) - base), tile)
+        x += ww + space * rng.uniform(0.8, 1.5)
 
 
 # --- text-layer PDF --------------------------------------------------------------
+
 
 def render_pdf(pages: list[Page]) -> bytes:
     """A born-digital PDF: real text objects, shaped by harfbuzz, fonts embedded."""

@@ -11,11 +11,18 @@ from .notation import amount_in_words
 from .page import Page, Style
 from .sheet import A5, Col, Sheet, table
 
-TAGLINES_BN = ["এখানে সকল প্রকার হার্ডওয়্যার সামগ্রী পাইকারি ও খুচরা বিক্রয় করা হয়",
-               "এখানে উন্নতমানের চাল, ডাল, তেল ও মুদি মালামাল পাওয়া যায়",
-               "সকল প্রকার ঔষধ ও সার্জিক্যাল সামগ্রী বিক্রেতা", "আধুনিক রুচিসম্মত পোশাকের বিশ্বস্ত প্রতিষ্ঠান"]
-TAGLINES_EN = ["Dealer of all kinds of hardware & sanitary goods", "Wholesale & retail grocery",
-               "Importer, supplier & general order supplier", "Quality you can trust"]
+TAGLINES_BN = [
+    "এখানে সকল প্রকার হার্ডওয়্যার সামগ্রী পাইকারি ও খুচরা বিক্রয় করা হয়",
+    "এখানে উন্নতমানের চাল, ডাল, তেল ও মুদি মালামাল পাওয়া যায়",
+    "সকল প্রকার ঔষধ ও সার্জিক্যাল সামগ্রী বিক্রেতা",
+    "আধুনিক রুচিসম্মত পোশাকের বিশ্বস্ত প্রতিষ্ঠান",
+]
+TAGLINES_EN = [
+    "Dealer of all kinds of hardware & sanitary goods",
+    "Wholesale & retail grocery",
+    "Importer, supplier & general order supplier",
+    "Quality you can trust",
+]
 
 
 def draw_memo(sh: Sheet, hand: bool = False) -> list[Page]:
@@ -32,7 +39,7 @@ def draw_memo(sh: Sheet, hand: bool = False) -> list[Page]:
         return sh.st(rel, bold=bold, color=form_ink)
 
     def w(rel: float = 1.0) -> Style:  # entry: pen or printer
-        return sh.st(rel * (1.25 if hand else 1.0), color=pen if hand else sh.ink, hand=hand)
+        return sh.st(rel, color=pen if hand else sh.ink, hand=hand)
 
     y = m + 8
     if bn and rng.random() < 0.5:
@@ -62,9 +69,10 @@ def draw_memo(sh: Sheet, hand: bool = False) -> list[Page]:
     serial_st = sh.st(1.2, bold=True, color=(190, 20, 20)) if hand and rng.random() < 0.6 else w()
     p.text(m + p.width(no_label, f()) + 6, y, sh.num(inv.invoice_number), serial_st)
     dl = L("date", True)
-    dx = W - m - 110
+    date = sh.date()
+    dx = min(W - m - 110, W - m - p.width(dl, f()) - p.width(date, w()) - 12)
     p.text(dx, y, dl, f())
-    p.text(dx + p.width(dl, f()) + 6, y, sh.date(), p.fit(sh.date(), w(), W - m - dx - p.width(dl, f()) - 6))
+    p.text(dx + p.width(dl, f()) + 6, y, date, w())
     if hand:
         p.line(dx + p.width(dl, f()) + 3, y + 2, W - m, y + 2, 0.4, form_ink, dash=True)
     y += 20
@@ -75,17 +83,20 @@ def draw_memo(sh: Sheet, hand: bool = False) -> list[Page]:
         if val and (rng.random() < 0.85 or lab.startswith(L("bill_to"))):
             p.text(x, y - 1, val, p.fit(val, w(), W - m - x))
         y += 18
-    cols = [Col("sl", L("sl"), 0.09, "m"), Col("desc", L("desc"), 0.45), Col("qty", L("qty"), 0.13, "r"),
-            Col("rate", L("rate"), 0.15, "r"), Col("amount", L("amount"), 0.18, "r")]
+    cols = [
+        Col("sl", L("sl"), 0.09, "m"),
+        Col("desc", L("desc"), 0.45),
+        Col("qty", L("qty"), 0.13, "r"),
+        Col("rate", L("rate"), 0.15, "r"),
+        Col("amount", L("amount"), 0.18, "r"),
+    ]
     if rng.random() < 0.3:
         cols[2], cols[3] = cols[3], cols[2]
     saved = sh.ink
-    sh.ink = pen if hand else sh.ink
-    base = sh.base
-    sh.base = base * (1.15 if hand else 1.0)
+    sh.ink, sh.form_ink = (pen if hand else sh.ink), form_ink
     rows = max(len(inv.items) + 2, rng.choice([6, 8, 10])) if rng.random() < 0.7 else 0
-    p, y = table(sh, p, m, W - m, y, cols, grid="grid", row_h=base * 2.3, min_rows=rows)
-    sh.ink, sh.base = saved, base
+    p, y = table(sh, p, m, W - m, y, cols, grid="grid", row_h=sh.base * 2.4, min_rows=rows, hand=hand)
+    sh.ink = saved
     y += 4
     xl, xr = m + (W - 2 * m) * 0.52, W - m - 3
     for label, value, strong in sh.totals_rows(mark_total=not hand):
@@ -98,7 +109,8 @@ def draw_memo(sh: Sheet, hand: bool = False) -> list[Page]:
         for ln in p.wrap(words, w(0.9), W - 2 * m)[:2]:
             y += 15
             p.text(m, y, ln, w(0.9))
-    ys = H - m - 6
+    ys = max(H - m - 6, y + 60)
+    p.h = max(H, ys + m + 6)  # a long memo is printed on a taller slip, never overprinted
     p.line(m, ys - 10, m + 100, ys - 10, 0.5, form_ink)
     p.text(m, ys, "ক্রেতার স্বাক্ষর" if bn else "Customer's Signature", f(0.8))
     p.line(W - m - 100, ys - 10, W - m, ys - 10, 0.5, form_ink)

@@ -1,0 +1,300 @@
+"""Invoice extraction: document bytes → one dict valid against invoice.schema.json.
+
+Owns the ordered stages (each a function below, run in `Extractor.extract`):
+inspect → read lines (PDF text layer, or render + preprocess + Tesseract) →
+rules (parsers, names, lines) → small LLM only for an unsure supplier name →
+reconcile the arithmetic → match cached suppliers → confidence and review reasons.
+
+Must never: touch a database, Flask, the network or the file system (beyond
+the bundled model); raise for a bad document (the result carries `error`);
+fill a field it is unsure of without naming it in `needs_review`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import confidence, lines as line_items, llm, names, parsers, reconcile, suppliers
+from . import normalise as nz
+from .document import DocumentError, DocumentInfo, Limits, inspect, render_page
+from .layout import Line, group_lines, number_lines
+from .preprocess import prepare
+from .suppliers import Supplier
+from .tesseract import OcrError, ocr_words
+from .textlayer import read_pages
+
+__all__ = [
+    "DocumentError", "DocumentInfo", "ExtractOptions", "Extractor", "Limits", "Supplier",
+    "extract", "inspect", "render_page",
+]  # fmt: skip
+
+log = logging.getLogger(__name__)
+
+HEADER_FIELDS = (
+    "supplier_name", "supplier_bin", "invoice_number", "invoice_date", "currency",
+    "subtotal", "discount", "vat_rate", "vat_amount", "total",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ExtractOptions:
+    languages: str = "eng+ben"
+    tesseract_timeout_s: float = 60.0
+    use_llm: bool = True
+    model_path: str | None = None  # None = the bundled Gemma 3 270M GGUF
+    suppliers: tuple[Supplier, ...] = ()
+    limits: Limits = field(default_factory=Limits)
+    threads: int = 2
+    dpi: int = 300  # scanned PDF pages are rendered at this resolution
+
+
+@dataclass
+class _Read:
+    lines: list[Line]
+    source: str  # "text_layer" | "ocr"
+    unreadable: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+def empty_result(source: str, error: str | None = None) -> dict[str, Any]:
+    """Every field null: the shape of a document that could not be read."""
+    result: dict[str, Any] = {f: None for f in HEADER_FIELDS}
+    result.update(
+        source=source, currency="BDT", line_items=[], confidence={}, needs_review=[], timings_ms={},
+        supplier_address=None, supplier_phone=None, buyer_name=None, due_date=None, language=None, error=error,
+    )  # fmt: skip
+    return result
+
+
+class Extractor:
+    """Holds the options and the resident LLM; `extract` is safe to call from several threads."""
+
+    def __init__(self, options: ExtractOptions = ExtractOptions()) -> None:
+        self.options = options
+        self._llm_lock = threading.Lock()
+
+    def extract(self, data: bytes, source: str) -> dict[str, Any]:
+        timings: dict[str, float] = {}
+        started = time.monotonic()
+        try:
+            t = time.monotonic()
+            info = inspect(data, source, self.options.limits)
+            timings["inspect"] = _ms(t)
+            t = time.monotonic()
+            read = self._read(data, info, timings)
+            timings["read"] = _ms(t)
+        except DocumentError as exc:
+            return self._failed(source, exc.message, "document:unreadable", timings, started)
+        except OcrError as exc:
+            log.warning("ocr failed", extra={"event": "ocr.failed", "source": source, "reason": str(exc)})
+            return self._failed(source, f"The text could not be read: {exc}.", "document:ocr_failed", timings, started)
+        if not read.lines:
+            return self._failed(
+                source, "No text was found on the page. Take the photo again, flat and in good light.",
+                "document:unreadable", timings, started,
+            )  # fmt: skip
+        t = time.monotonic()
+        result = self._fields(read, source, timings)
+        timings["fields"] = _ms(t) - timings.get("llm", 0.0)
+        timings["total"] = _ms(started)
+        result["timings_ms"] = timings
+        return result
+
+    # --- stages ---------------------------------------------------------------
+
+    def _read(self, data: bytes, info: DocumentInfo, timings: dict[str, float]) -> _Read:
+        pages = min(info.pages, self.options.limits.max_pages)
+        if info.kind == "pdf":
+            text_pages = read_pages(data, pages)
+            if text_pages is not None:
+                return _Read(number_lines(text_pages), "text_layer")
+        all_pages, confs = [], []
+        for page in range(pages):
+            img = render_page(data, page, dpi=self.options.dpi, limits=self.options.limits)
+            prepared = prepare(img, digital=info.kind == "pdf")
+            if prepared.ink_ratio < 0.0003:
+                continue  # blank page
+            words = ocr_words(prepared.image, self.options.languages, self.options.tesseract_timeout_s, page)
+            h, w = prepared.image.shape
+            all_pages.append(group_lines(words, w, h))
+            confs.extend(wd.conf for wd in words)
+        lines = number_lines(all_pages)
+        mean = sum(confs) / len(confs) if confs else 0.0
+        unreadable = len(confs) < 8 or mean < 0.45
+        return _Read(lines, "ocr", unreadable=unreadable)
+
+    def _fields(self, read: _Read, source: str, timings: dict[str, float]) -> dict[str, Any]:
+        lines, opts = read.lines, self.options
+        result = empty_result(source)
+        conf: dict[str, float] = {}
+        review: list[str] = list(read.notes)
+        if read.unreadable:
+            review.append("document:handwritten_or_unreadable")
+
+        code, cur_conf = parsers.currency(lines)
+        result["currency"], conf["currency"] = code, cur_conf
+
+        number, conf["invoice_number"], _ = confidence.best(parsers.invoice_numbers(lines))
+        result["invoice_number"] = number.value if number else None
+
+        date_cands = parsers.dates(lines, month_first=False)
+        date, conf["invoice_date"], _ = confidence.best(date_cands)
+        result["invoice_date"] = date.value if date else None
+        if date and code not in ("BDT", "INR", "EUR", "GBP") and nz.date_is_ambiguous(lines[date.line].text):
+            conf["invoice_date"] = min(conf["invoice_date"], 0.5)
+            review.append("invoice_date:ambiguous_day_month")
+        due, due_conf, _ = confidence.best(parsers.due_dates(lines))
+        if due:
+            result["due_date"], conf["due_date"] = due.value, due_conf
+
+        self._supplier_bin(lines, result, conf, review)
+        self._supplier_name(lines, result, conf, timings)
+        result["supplier_address"] = names.address_after(lines, result["_name_line"])
+
+        phone, phone_conf, _ = confidence.best(parsers.phones(lines))
+        if phone:
+            result["supplier_phone"] = phone.value
+        buyer, _, _ = confidence.best(names.buyer_names(lines))
+        result["buyer_name"] = buyer.value if buyer else None
+
+        self._amounts(lines, result, conf, review)
+        self._match_supplier(result, conf, review)
+        result["language"] = _language(lines)
+
+        for key, value in list(conf.items()):
+            conf[key] = round(max(0.0, min(1.0, value)), 3)
+        if read.unreadable:
+            conf = {k: min(v, 0.3) for k, v in conf.items()}
+        review.extend(confidence.reasons(result, {k: conf[k] for k in HEADER_FIELDS if k in conf}, code))
+        result["confidence"] = {k: v for k, v in conf.items() if result.get(k) is not None}
+        result["needs_review"] = list(dict.fromkeys(review))
+        return result
+
+    def _supplier_bin(
+        self, lines: list[Line], result: dict[str, Any], conf: dict[str, float], review: list[str]
+    ) -> None:
+        cands = parsers.bins(lines)
+        sellers = [c for c in cands if c.role == "seller"]
+        unknown = [c for c in cands if c.role == ""]
+        buyers = [c for c in cands if c.role == "buyer"]
+        if sellers:
+            top, c, _ = confidence.best(sellers)
+        elif unknown:
+            buyer_values = {b.value[:9] for b in buyers}
+            unknown = [u for u in unknown if u.value[:9] not in buyer_values] or unknown
+            top, c, _ = confidence.best(unknown)
+            # an unlabelled BIN is the seller's when it is the only other BIN on the page
+            # (a letterhead "BIN:"); with several, the first is a guess a person checks
+            if len({u.value[:9] for u in unknown}) > 1:
+                top = min(unknown, key=lambda u: u.line)
+                c = min(c, 0.5)
+                review.append("supplier_bin:ambiguous")
+            else:
+                c *= 0.9
+        else:
+            top, c = None, 0.0
+        if top is not None and buyers and top.value == buyers[0].value:
+            top, c = None, 0.0
+        result["supplier_bin"] = top.value if top else None
+        conf["supplier_bin"] = c
+
+    def _supplier_name(
+        self, lines: list[Line], result: dict[str, Any], conf: dict[str, float], timings: dict[str, float]
+    ) -> None:
+        cands = names.supplier_candidates(lines)
+        top, c, _ = confidence.best(cands)
+        rivals = [x for x in cands if x is not top and confidence.of(x) > confidence.of(top) - 0.1] if top else []
+        unsure = top is None or c < 0.7 or bool(rivals)
+        result["_name_line"] = top.line if top else -1
+        if unsure and self.options.use_llm and cands:
+            options = [x.value for x in sorted(cands, key=lambda x: -confidence.of(x))[:6]]
+            header = "\n".join(ln.text for ln in lines[:18])
+            t = time.monotonic()
+            model = llm.load(self.options.model_path, self.options.threads)
+            choice = llm.choose_supplier(model, header, [str(o) for o in options], self._llm_lock)
+            timings["llm"] = _ms(t)
+            if choice.value is not None:
+                picked = next(x for x in cands if x.value == choice.value)
+                if top is not None and picked.value == top.value:
+                    c = min(0.85, c + 0.1)  # rule and model agree
+                else:
+                    top, c = picked, min(0.5, confidence.of(picked) + 0.05)
+                result["_name_line"] = picked.line
+        result["supplier_name"] = top.value if top else None
+        conf["supplier_name"] = c
+
+    def _amounts(self, lines: list[Line], result: dict[str, Any], conf: dict[str, float], review: list[str]) -> None:
+        items = line_items.items(lines)
+        amounts = [i.amount for i in items]
+        items_sum = round(sum(a for a in amounts if a is not None), 2) if items and None not in amounts else None
+        all_text = " ".join(parsers.text_of(ln) for ln in lines)
+        rate, rate_conf, _ = confidence.best(parsers.vat_rates(lines))
+        chosen = reconcile.choose(
+            parsers.amount_candidates(lines), items_sum, rate,
+            vat_mentioned=bool(parsers.VAT.search(all_text.replace("vat reg", ""))),
+            discount_mentioned=bool(parsers.DISCOUNT.search(all_text)),
+        )  # fmt: skip
+        for f in ("subtotal", "discount", "vat_amount", "total"):
+            result[f] = chosen.values[f]
+            conf[f] = chosen.conf[f]
+        result["vat_rate"], conf["vat_rate"] = chosen.vat_rate, chosen.vat_rate_conf
+        review.extend(chosen.review)
+        result["line_items"] = [i.as_dict() for i in items]
+        if items and not chosen.items_match and not all(i.arithmetic for i in items):
+            review.append("line_items:low_confidence")
+
+    def _match_supplier(self, result: dict[str, Any], conf: dict[str, float], review: list[str]) -> None:
+        result.pop("_name_line", None)
+        m = suppliers.match(result["supplier_name"], result["supplier_bin"], self.options.suppliers)
+        if m is None:
+            if self.options.suppliers and result["supplier_bin"]:
+                review.append("supplier:unknown")
+            return
+        if m.by == "bin":
+            conf["supplier_bin"] = max(conf["supplier_bin"], 0.97)
+            if m.score < 0.7:
+                review.append("supplier_name:differs_from_master")
+            result["supplier_name"] = m.supplier.name
+            conf["supplier_name"] = max(conf["supplier_name"], 0.95)
+        else:
+            conf["supplier_name"] = max(conf["supplier_name"], 0.9 * m.score)
+            if m.supplier.bin and result["supplier_bin"] is None:
+                review.append("supplier_bin:missing")
+        if (
+            m.supplier.vat_rate is not None
+            and result["vat_rate"] is not None
+            and result["vat_rate"] != m.supplier.vat_rate
+        ):
+            review.append("vat_rate:differs_from_supplier_usual")
+
+    def _failed(
+        self, source: str, message: str, reason: str, timings: dict[str, float], started: float
+    ) -> dict[str, Any]:
+        result = empty_result(source, message)
+        result["needs_review"] = [reason]
+        timings["total"] = _ms(started)
+        result["timings_ms"] = timings
+        return result
+
+
+def _language(lines: list[Line]) -> str | None:
+    text = " ".join(ln.text for ln in lines)
+    bengali = sum("\u0980" <= ch <= "\u09ff" for ch in text)
+    latin = sum(ch.isascii() and ch.isalpha() for ch in text)
+    if bengali + latin == 0:
+        return None
+    share = bengali / (bengali + latin)
+    return "bn" if share > 0.8 else "en" if share < 0.2 else "mixed"
+
+
+def _ms(since: float) -> float:
+    return round((time.monotonic() - since) * 1000, 1)
+
+
+def extract(data: bytes, source: str, options: ExtractOptions = ExtractOptions()) -> dict[str, Any]:
+    """One document → one result dict (see Extractor.extract)."""
+    return Extractor(options).extract(data, source)

@@ -1,0 +1,211 @@
+"""`hisab-hub`: run the hub, one ingest worker, migrations, operators, tokens, a load test, a dev stack."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import threading
+from pathlib import Path
+
+import click
+import psycopg
+
+from hub import db, users
+from hub.settings import HubSettingsError, load
+
+
+def _settings():
+    try:
+        return load()
+    except HubSettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _logging(verbose: bool) -> None:
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+
+
+def _db(settings):
+    try:
+        return db.connect(settings.database_url, autocommit=True)
+    except psycopg.OperationalError as exc:
+        raise click.ClickException(f"cannot reach PostgreSQL at HUB_DATABASE_URL: {exc}".strip()) from None
+
+
+@click.group(help="The Hisab hub: ingest from the boxes, merge, alerts and the fleet dashboard.")
+@click.option("-v", "--verbose", is_flag=True, help="debug logging")
+@click.pass_context
+def main(ctx, verbose):
+    ctx.obj = {"verbose": verbose}
+
+
+@main.command(help="Run ingest workers, alerts and the dashboard in the foreground (HUB_* settings).")
+@click.option("--workers", type=int, help="ingest workers (default HUB_INGEST_WORKERS)")
+@click.option("--no-web", is_flag=True, help="do not serve the dashboard")
+@click.option("--local", is_flag=True, help="also start a local Mosquitto and PostgreSQL under data/hub (= `dev`)")
+@click.pass_context
+def run(ctx, workers, no_web, local):
+    from hub import service
+
+    if local:
+        return ctx.invoke(dev)
+    _logging(ctx.obj["verbose"])
+    settings = _settings()
+    stop = threading.Event()
+    service.stop_on_signals(stop)
+    service.run(settings, stop, web=not no_web, workers=workers)
+
+
+@main.command(help="Run one ingest worker (scale out by starting more, on any machine).")
+@click.option("--name", default=None, help="worker name, unique in the share group (default: host-pid)")
+@click.pass_context
+def ingest(ctx, name):
+    import os
+    import socket
+
+    from hub import service
+    from hub.ingest import IngestWorker
+
+    _logging(ctx.obj["verbose"])
+    settings = _settings()
+    db.migrate(settings.database_url)
+    stop = threading.Event()
+    service.stop_on_signals(stop)
+    IngestWorker(settings, name or f"{socket.gethostname()}-{os.getpid()}").run(stop)
+
+
+@main.command(help="Create or update the hub's PostgreSQL schema.")
+def migrate():
+    settings = _settings()
+    try:
+        db.migrate(settings.database_url)
+    except psycopg.OperationalError as exc:
+        raise click.ClickException(f"cannot reach PostgreSQL at HUB_DATABASE_URL: {exc}".strip()) from None
+    click.echo("schema up to date")
+
+
+@main.group(help="Hub operators.")
+def user():
+    pass
+
+
+@user.command("add", help="Add an operator (or change their role and password).")
+@click.argument("name")
+@click.option("--role", type=click.Choice(users.ROLES), default="operator", show_default=True)
+@click.option("--password-stdin", is_flag=True, help="read the password from stdin (else prompt)")
+def user_add(name, role, password_stdin):
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else click.prompt(
+        "Password", hide_input=True, confirmation_prompt=True)
+    settings = _settings()
+    db.migrate(settings.database_url)
+    with _db(settings) as conn:
+        try:
+            users.add_user(conn, name, role, password)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(f"user {name} ({role}) saved", err=True)
+
+
+@main.group(help="API tokens.")
+def token():
+    pass
+
+
+@token.command("create", help="Create a bearer token for NAME; prints only the token on stdout.")
+@click.argument("name")
+def token_create(name):
+    settings = _settings()
+    with _db(settings) as conn:
+        try:
+            click.echo(users.create_token(conn, name))
+        except LookupError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+@main.command(help="Drive simulated boxes against the hub named by HUB_* (starts no hub).")
+@click.option("--boxes", type=int, default=10, show_default=True)
+@click.option("--invoices", type=int, default=100, show_default=True, help="per box (4 events each)")
+@click.option("--timeout", type=float, default=300.0, show_default=True, help="seconds to wait for the drain")
+@click.option("--json", "as_json", is_flag=True, help="one JSON object on stdout")
+def loadtest(boxes, invoices, timeout, as_json):
+    from hub import loadtest as lt
+
+    logging.basicConfig(level=logging.WARNING)
+    settings = _settings()
+    if as_json:
+        result = lt.run(settings, boxes, invoices, timeout)
+        click.echo(json.dumps(result))
+    else:
+        with click.progressbar(length=boxes * invoices * 4, label="events acked by the hub") as bar:
+            seen = [0]
+
+            def progress(done, total):
+                bar.update(done - seen[0])
+                seen[0] = done
+
+            result = lt.run(settings, boxes, invoices, timeout, progress)
+        for key, value in result.items():
+            click.echo(f"{key:>18}: {value}")
+    if result["lost"] or result["duplicated"] or not result["complete"]:
+        sys.exit(1)
+
+
+@main.command(help="Start a local Mosquitto and PostgreSQL under DIR, then the hub (what `make hub` runs).")
+@click.option("--data-dir", type=click.Path(path_type=Path), default=Path("data/hub"), show_default=True)
+@click.option("--mqtt-port", type=int, default=1883, show_default=True)
+@click.option("--pg-port", type=int, default=5433, show_default=True)
+@click.option("--port", type=int, default=8090, show_default=True, help="dashboard port")
+@click.pass_context
+def dev(ctx, data_dir, mqtt_port, pg_port, port):
+    from hub import service
+    from hub.devstack import HUB_USER, Mosquitto, Postgres
+    from hub.settings import HubSettings
+
+    _logging(ctx.obj["verbose"])
+    data_dir = data_dir.resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.chmod(0o755)
+    broker = Mosquitto(data_dir / "mosquitto", port=mqtt_port)
+    if not broker.passwd_file.exists():
+        broker.write_config()
+        broker.add_user(HUB_USER, "hub-secret")
+    broker.passwords[HUB_USER] = "hub-secret"
+    broker.start()
+    pg = Postgres(data_dir / "postgres", port=pg_port).start(fast=False)
+    try:
+        settings = HubSettings(mqtt_url=broker.url(HUB_USER), database_url=pg.url, port=port)
+        click.echo(f"HUB_MQTT_URL={settings.mqtt_url}\nHUB_DATABASE_URL={settings.database_url}\n"
+                   f"box accounts: hisab-hub device add NAME --passwd-file {broker.passwd_file}", err=True)
+        stop = threading.Event()
+        service.stop_on_signals(stop)
+        service.run(settings, stop)
+    finally:
+        broker.stop()
+        pg.stop()
+
+
+@main.group(help="Boxes' broker accounts.")
+def device():
+    pass
+
+
+@device.command("add", help="Create a box's MQTT account (user = device id) in a Mosquitto password file.")
+@click.argument("device_id")
+@click.option("--passwd-file", type=click.Path(path_type=Path), required=True)
+@click.option("--host", default="127.0.0.1", show_default=True, help="broker host to put in the printed URL")
+@click.option("--port", type=int, default=1883, show_default=True)
+def device_add(device_id, passwd_file, host, port):
+    import secrets
+    import subprocess
+
+    password = secrets.token_urlsafe(24)
+    create = [] if passwd_file.exists() else ["-c"]
+    subprocess.run(["mosquitto_passwd", *create, "-b", str(passwd_file), device_id, password], check=True)
+    click.echo(f"mqtt://{device_id}:{password}@{host}:{port}")
+    click.echo("set it as the box's HISAB_MQTT_URL; send SIGHUP to mosquitto to load the account", err=True)
+
+
+if __name__ == "__main__":
+    main()
