@@ -57,4 +57,4 @@ hub: setup ## a local hub: Mosquitto, PostgreSQL, ingest and dashboard
 	$(BIN)/hisab-hub run --local
 
 lint:
-	$(BIN)/ruff check appliance hub tests
+	$(BIN)/ruff check appliance hub provisioning tests

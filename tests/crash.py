@@ -173,9 +173,10 @@ class Client(threading.Thread):
         while not self.stop.is_set():
             known = [v[0] for v in self.ack.uploads.values()]
             roll = self.rng.random()
-            if not known or roll < 0.45:
+            self.stop.wait(self.rng.uniform(0.05, 0.25))  # a person's pace, so the worker keeps up
+            if not known or roll < 0.3:
                 self.upload()
-            elif roll < 0.8:
+            elif roll < 0.8:  # edits, and approvals below
                 self.edit(self.rng.choice(known))
             else:
                 self.approve(self.rng.choice(known))
@@ -238,9 +239,10 @@ class Harness:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
 
-    def until_serving(self, name: str, cap: float = 8.0) -> None:
-        """Wait (at most ``cap`` s) until a restarted process does its job: web answers, worker beats."""
-        deadline = time.monotonic() + cap
+    def until_serving(self, name: str) -> None:
+        """Wait a little until a restarted process does its job (web answers, worker beats); a
+        slow boot is killed during its repair phase instead, which is a moment worth testing too."""
+        deadline = time.monotonic() + {"web": 2.5, "worker": 2.0}.get(name, 0)
         pid = self.procs[name].pid
         while time.monotonic() < deadline:
             if name == "web":
@@ -336,9 +338,7 @@ class Harness:
                         "('invoice.extracted','invoice.failed'))")[0][0]
             if pending == 0:
                 break
-            for name in ("worker",):
-                if self.procs[name].poll() is not None:
-                    self.start(name)
+            self.start_missing()
             time.sleep(0.5)
         else:
             problems.append(f"{pending} invoices still without a result after 180 s")
@@ -452,8 +452,9 @@ class Harness:
         from appliance.queue.journal import Journal
         from appliance.readmodel import ReadModel
 
-        os.killpg(self.procs["web"].pid, signal.SIGTERM)
-        self.procs["web"].wait(30)
+        for name in PROCESSES:  # nothing appends while both sides are read
+            os.killpg(self.procs[name].pid, signal.SIGTERM)
+            self.procs[name].wait(30)
         journal = Journal(self.data / "journal.sqlite3", self.device)
         live = ReadModel(self.data / "readmodel.duckdb", journal)
         live.catch_up()  # what a restart would do: apply anything appended after the last pass
@@ -465,7 +466,7 @@ class Harness:
         fresh_fp = fresh.fingerprint()
         fresh.close()
         journal.close()
-        self.start("web")
+        self.start_missing()
         return live_fp, fresh_fp
 
 

@@ -18,7 +18,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import confidence, lines as line_items, llm, names, parsers, reconcile, suppliers
+from . import confidence, llm, names, parsers, reconcile, suppliers
+from . import lines as line_items
 from . import normalise as nz
 from .document import DocumentError, DocumentInfo, Limits, inspect, render_page
 from .layout import Line, group_lines, number_lines
@@ -128,7 +129,7 @@ class Extractor:
         return _Read(lines, "ocr", unreadable=unreadable)
 
     def _fields(self, read: _Read, source: str, timings: dict[str, float]) -> dict[str, Any]:
-        lines, opts = read.lines, self.options
+        lines = read.lines
         result = empty_result(source)
         conf: dict[str, float] = {}
         review: list[str] = list(read.notes)
@@ -152,7 +153,7 @@ class Extractor:
             result["due_date"], conf["due_date"] = due.value, due_conf
 
         self._supplier_bin(lines, result, conf, review)
-        self._supplier_name(lines, result, conf, timings)
+        self._supplier_name(lines, result, conf, timings, review)
         result["supplier_address"] = names.address_after(lines, result["_name_line"])
 
         phone, phone_conf, _ = confidence.best(parsers.phones(lines))
@@ -203,7 +204,12 @@ class Extractor:
         conf["supplier_bin"] = c
 
     def _supplier_name(
-        self, lines: list[Line], result: dict[str, Any], conf: dict[str, float], timings: dict[str, float]
+        self,
+        lines: list[Line],
+        result: dict[str, Any],
+        conf: dict[str, float],
+        timings: dict[str, float],
+        review: list[str],
     ) -> None:
         cands = names.supplier_candidates(lines)
         top, c, _ = confidence.best(cands)
@@ -217,13 +223,13 @@ class Extractor:
             model = llm.load(self.options.model_path, self.options.threads)
             choice = llm.choose_supplier(model, header, [str(o) for o in options], self._llm_lock)
             timings["llm"] = _ms(t)
-            if choice.value is not None:
-                picked = next(x for x in cands if x.value == choice.value)
-                if top is not None and picked.value == top.value:
-                    c = min(0.85, c + 0.1)  # rule and model agree
-                else:
-                    top, c = picked, min(0.5, confidence.of(picked) + 0.05)
-                result["_name_line"] = picked.line
+            # measured: the 270M model is right less often than the rules, so it may only
+            # confirm the rules' pick; a disagreement lowers confidence, never swaps the name
+            if top is not None and choice.value == top.value:
+                c = min(0.85, c + 0.1)
+            elif top is not None:
+                c = min(c, 0.5)
+                review.append("supplier_name:llm_disagrees")
         result["supplier_name"] = top.value if top else None
         conf["supplier_name"] = c
 

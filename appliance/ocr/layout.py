@@ -122,7 +122,7 @@ def split_segments(words: list[Word], typical_h: float) -> list[list[Word]]:
     if not words:
         return []
     segments = [[words[0]]]
-    for prev, w in zip(words, words[1:]):
+    for prev, w in zip(words, words[1:], strict=False):
         h = max(typical_h, min(prev.height, w.height))
         if w.x0 - prev.x1 > 1.4 * h:
             segments.append([w])

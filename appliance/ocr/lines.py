@@ -152,7 +152,7 @@ def assign(
         return None, None, None, False
     if cols and cols.amount is not None and len(numbers) > 1:
         slots: dict[str, float] = {}
-        for value, x in zip(numbers, xs):
+        for value, x in zip(numbers, xs, strict=False):
             options = {"qty": cols.qty, "price": cols.price, "amount": cols.amount}
             name = min((n for n, cx in options.items() if cx is not None), key=lambda n: abs(x - options[n]))  # type: ignore[operator]
             slots[name] = value

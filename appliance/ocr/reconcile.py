@@ -82,9 +82,9 @@ def choose(
     assert best is not None
     _, combo, balanced, inclusive = best
     out = Amounts(
-        values={f: _v(c) for f, c in zip(FIELDS, combo)},
-        conf={f: (c.score * (0.5 + 0.5 * c.conf) if c else 0.0) for f, c in zip(FIELDS, combo)},
-        lines={f: c.line for f, c in zip(FIELDS, combo) if c},
+        values={f: _v(c) for f, c in zip(FIELDS, combo, strict=False)},
+        conf={f: (c.score * (0.5 + 0.5 * c.conf) if c else 0.0) for f, c in zip(FIELDS, combo, strict=False)},
+        lines={f: c.line for f, c in zip(FIELDS, combo, strict=False) if c},
         balanced=balanced,
         vat_inclusive=inclusive,
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from pathlib import Path
 
 
@@ -22,7 +23,8 @@ def fsync_dir(path: Path) -> None:
 def write_atomic(path: Path, data: bytes, mode: int = 0o640) -> None:
     """Write ``data`` to ``path`` so that a crash leaves the old file or the new one."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    # pid: clean_temp knows whose it is; random part: two threads storing the same bytes never share one
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     try:
         view = memoryview(data)
@@ -65,10 +67,34 @@ class BlobStore:
     def delete(self, sha256: str) -> None:
         self.path(sha256).unlink(missing_ok=True)
 
-    def clean_temp(self) -> int:
-        """Remove temp files a crash left behind; returns how many."""
+    def clean_temp(self, older_than_s: float = 3600.0) -> int:
+        """Remove temp files a crash left behind; returns how many.
+
+        Only those whose writer is gone (or that are older than ``older_than_s``): another
+        process (web) may be writing its temp file right now, and deleting it would fail
+        that upload.
+        """
         removed = 0
+        now = time.time()
         for tmp in self.root.glob("*/.*.tmp"):
+            parts = tmp.name.split(".")
+            pid = int(parts[2]) if len(parts) > 3 and parts[2].isdigit() else None
+            try:
+                stale = now - tmp.stat().st_mtime > older_than_s
+            except FileNotFoundError:
+                continue
+            if pid is not None and not stale and _alive(pid):
+                continue
             tmp.unlink(missing_ok=True)
             removed += 1
         return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

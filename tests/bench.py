@@ -1,0 +1,204 @@
+"""`make bench`: the box's speed and memory figures against their targets, as one table.
+
+Measures on this machine, with real processes:
+- rebuild of the DuckDB read model from a journal of N invoices (default 50,000);
+- p95 latency of the list, search and review pages (API and HTML) over that read model;
+- the worker's peak memory and seconds per invoice with the real model;
+- the crash harness (kill -9 of random box processes), 1,000 cycles;
+- the hub's ingest rate and the box's drain (hisab-hub loadtest on a private broker/database).
+Environment: HISAB_BENCH_INVOICES, HISAB_CRASH_CYCLES, HISAB_BENCH_SKIP (comma list of sections).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+from appliance.box import open_box
+from appliance.config import parse
+from appliance.readmodel import ReadModel
+from appliance.users import add_user, create_token
+from hub.devstack import free_port
+from tests.seed import seed_invoices
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+rows: list[tuple[str, str, str, bool | None]] = []
+
+
+def record(figure: str, measured: str, target: str = "", ok: bool | None = None) -> None:
+    rows.append((figure, measured, target, ok))
+    print(f"  {figure}: {measured}", file=sys.stderr)
+
+
+def p95(samples: list[float]) -> float:
+    return statistics.quantiles(samples, n=20)[-1] if len(samples) > 1 else samples[0]
+
+
+def wait_http(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{proc.args} exited with {proc.returncode}")
+        try:
+            requests.get(url, timeout=2)
+            return
+        except requests.RequestException:
+            time.sleep(0.3)
+    raise RuntimeError(f"{url} did not answer")
+
+
+def bench_readmodel_and_web(tmp: Path, n: int) -> None:
+    settings = parse({"data_dir": tmp / "web", "device_id": "bench", "port": free_port()})
+    box = open_box(settings)
+    started = time.perf_counter()
+    ids = seed_invoices(box.journal, n)
+    add_user(box.journal, "owner", "owner", "bench-password")
+    token = create_token(box.journal, "owner")
+    record(f"journal fill, {n:,} invoices", f"{time.perf_counter() - started:.1f} s")
+    model = ReadModel(settings.readmodel_path, box.journal)
+    started = time.perf_counter()
+    events = model.catch_up()
+    seconds = time.perf_counter() - started
+    model.close()
+    box.close()
+    record(f"rebuild read model ({events:,} events)", f"{seconds:.1f} s ({events / seconds:,.0f} events/s)",
+           "≤ 120 s", seconds <= 120)
+    env = {**os.environ, "HISAB_DATA_DIR": str(settings.data_dir), "HISAB_PORT": str(settings.port),
+           "HISAB_DEVICE_ID": "bench", "HISAB_LOG_LEVEL": "WARNING"}
+    web = subprocess.Popen([PY, "-m", "appliance", "web"], env=env, cwd=ROOT,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{settings.port}"
+    try:
+        wait_http(base + "/login", web)
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {token}"
+        pages = {
+            "API list": "/api/v1/invoices?page=3",
+            "API search": "/api/v1/invoices?q=padma&page=2",
+            "API filter": "/api/v1/invoices?status=approved",
+            "API invoice": "/api/v1/invoices/{id}",
+            "UI list": "/?page=5",
+            "UI search": "/?q=meghna",
+            "UI review": "/invoices/{id}",
+        }
+        for name, path in pages.items():
+            samples = []
+            for i in range(60):
+                url = base + path.format(id=ids[(i * 7919) % len(ids)])
+                t0 = time.perf_counter()
+                response = session.get(url, timeout=30)
+                samples.append((time.perf_counter() - t0) * 1000)
+                response.raise_for_status()
+            value = p95(samples[5:])
+            record(f"p95 {name} ({n:,} invoices)", f"{value:.0f} ms", "≤ 150 ms", value <= 150)
+    finally:
+        web.terminate()
+        web.wait(30)
+
+
+def bench_worker(tmp: Path) -> None:
+    from tests.corpus.generate import generate
+
+    settings_dir = tmp / "worker"
+    docs = generate(tmp / "docs", 6, seed=11)
+    settings = parse({"data_dir": settings_dir, "device_id": "bench"})
+    box = open_box(settings)
+    for i, path in enumerate(docs):
+        sha = box.blobs.put(path.read_bytes())
+        box.journal.append("invoice.received", {"sha256": sha, "filename": path.name, "content_type": "image/png",
+                                                "size": path.stat().st_size, "pages": 1}, invoice_id=f"w{i}")
+    box.close()
+    env = {**os.environ, "HISAB_DATA_DIR": str(settings_dir), "HISAB_DEVICE_ID": "bench",
+           "HISAB_LOG_LEVEL": "WARNING"}
+    started = time.perf_counter()
+    subprocess.run([PY, "-m", "appliance", "worker", "--once"], env=env, cwd=ROOT, check=True)
+    seconds = time.perf_counter() - started
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    record("worker peak RSS (model resident)", f"{peak_mb:.0f} MB", "≤ 1,200 MB", peak_mb <= 1200)
+    record("worker seconds per invoice (incl. model load)", f"{seconds / len(docs):.1f} s", "≤ 4 s p50 (bench-extract)")
+
+
+def bench_crash(cycles: int) -> None:
+    started = time.perf_counter()
+    result = subprocess.run([PY, "-m", "tests.crash", "--cycles", str(cycles), "--json"], cwd=ROOT,
+                            capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    try:
+        findings = json.loads(result.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        record("crash harness", f"did not finish (exit {result.returncode}): {result.stderr[-300:]}", "", False)
+        return
+    ok = result.returncode == 0 and not findings.get("problems")
+    record(f"crash harness: kill -9 cycles ({seconds:.0f} s)", f"{findings.get('cycles')}", f"{cycles}", ok)
+    record("  acknowledged writes verified", str(findings.get("acknowledged")), "all present", ok)
+    record("  problems found", str(len(findings.get("problems") or [])), "0", not findings.get("problems"))
+
+
+def bench_hub(tmp: Path) -> None:
+    import threading
+
+    from hub import loadtest, service
+    from hub.devstack import HUB_USER, Mosquitto, Postgres
+    from hub.settings import HubSettings
+
+    broker = Mosquitto(tmp / "mosquitto")
+    broker.write_config()
+    broker.start()
+    pg = Postgres(tmp / "postgres").start()
+    stop = threading.Event()
+    try:
+        settings = HubSettings(mqtt_url=broker.url(HUB_USER), database_url=pg.url, port=free_port())
+        hub = threading.Thread(target=service.run, args=(settings, stop), kwargs={"web": False, "workers": 2},
+                               daemon=True)
+        hub.start()
+        time.sleep(2)
+        numbers = loadtest.run(settings, boxes=20, invoices=500)
+    finally:
+        stop.set()
+        broker.stop()
+        pg.stop()
+    per_worker = numbers["events_per_s"] / 2
+    record("hub ingest events/s per worker (2 workers, 20 boxes)", f"{per_worker:,.0f}", "≥ 2,000",
+           per_worker >= 2000)
+    record("hub lost / duplicated", f"{numbers['lost']} / {numbers['duplicated']}", "0 / 0",
+           numbers["lost"] == 0 and numbers["duplicated"] == 0)
+    for key in ("drain_s", "seconds", "bytes_per_invoice"):
+        if key in numbers:
+            record(f"hub load test {key}", f"{numbers[key]:,.1f}")
+
+
+def main() -> None:
+    n = int(os.environ.get("HISAB_BENCH_INVOICES", "50000"))
+    cycles = int(os.environ.get("HISAB_CRASH_CYCLES", "1000"))
+    skip = set(filter(None, os.environ.get("HISAB_BENCH_SKIP", "").split(",")))
+    with tempfile.TemporaryDirectory(prefix="hisab-bench-") as tmp:
+        sections = [("web", lambda: bench_readmodel_and_web(Path(tmp), n)), ("worker", lambda: bench_worker(Path(tmp))),
+                    ("hub", lambda: bench_hub(Path(tmp))), ("crash", lambda: bench_crash(cycles))]
+        for name, run in sections:
+            if name in skip:
+                continue
+            print(f"[{name}]", file=sys.stderr)
+            try:
+                run()
+            except Exception as exc:  # a broken section is a row in the table, not the end of the bench
+                record(f"{name} section", f"failed: {exc}", "", False)
+    width = max(len(r[0]) for r in rows)
+    print(f"\n{'figure':<{width}} | {'measured':<28} | {'target':<24} | ok")
+    print(f"{'-' * width}-+-{'-' * 28}-+-{'-' * 24}-+---")
+    for figure, measured, target, ok in rows:
+        mark = "" if ok is None else ("yes" if ok else "NO")
+        print(f"{figure:<{width}} | {measured:<28} | {target:<24} | {mark}")
+
+
+if __name__ == "__main__":
+    main()
