@@ -51,7 +51,7 @@ def _insert_rows(cur, table: str, rows: list[tuple]) -> None:
     """Bulk insert through DuckDB's scan of a dict of numpy columns (row-at-a-time is ~100x slower)."""
     if not rows:
         return
-    columns = {f"c{i}": np.array(values, dtype=object) for i, values in enumerate(zip(*rows))}
+    columns = {f"c{i}": np.array(values, dtype=object) for i, values in enumerate(zip(*rows, strict=True))}
     cur.register("pending_rows", columns)
     try:
         cur.execute(f"INSERT INTO {table} SELECT * FROM pending_rows")
@@ -292,12 +292,12 @@ class ReadModel:
             sql += " WHERE lower(name) LIKE ? OR bin LIKE ?"
             args = [f"%{q.lower()}%", f"%{q}%"]
         rows = self._cur().execute(sql + " ORDER BY name LIMIT 500", args).fetchall()
-        return [dict(zip(("name", "bin", "address", "vat_rate", "key"), r)) for r in rows]
+        return [dict(zip(("name", "bin", "address", "vat_rate", "key"), r, strict=True)) for r in rows]
 
     def user(self, name: str) -> dict[str, Any] | None:
         row = self._cur().execute("SELECT name, role, password_hash, language FROM users WHERE name=?",
                                   [name]).fetchone()
-        return dict(zip(("name", "role", "password_hash", "language"), row)) if row else None
+        return dict(zip(("name", "role", "password_hash", "language"), row, strict=True)) if row else None
 
     def user_count(self) -> int:
         return self._cur().execute("SELECT count(*) FROM users").fetchone()[0]

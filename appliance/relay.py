@@ -8,6 +8,18 @@ unacknowledged, applies downlink events (``down/events``) to the journal idempot
 their hub-given event id, and publishes a retained status (online / offline as last will /
 stopped) and psutil telemetry.
 
+Online mode (issue 10), each piece in its own module:
+- originals go up after their events, chunked on ``up/blobs`` (``appliance.sync_blobs``);
+- after an outage a priority lane sends time-sensitive invoices first (``appliance.sync_priority``):
+  their events go whole, per invoice, in ``{"lane": "priority"}`` batches the hub stores, merges and
+  acks by seq (``down/ack`` ``{"priority": [seqs]}``); the main lane then leaves those seqs out of
+  its batches (still covering them in its range, as it does private events), so the hub's contiguous
+  ack keeps working. One priority batch, then at least one main batch: nothing starves;
+- after every connect, digests per month and per invoice (``appliance.sync_digest``) are compared
+  with the hub's over ``up/reconcile`` / ``down/reconcile``; exactly the events the hub lacks go
+  up in ``{"lane": "repair"}`` batches; when the digests agree the hub may ack up to the box's cursor;
+- a health check (journal quick_check, read model vs journal, disk, clock) rides with telemetry.
+
 It must never: move the cursor on a broker PUBACK (that only means the broker has it), send
 password or token hashes up (``user.*``/``token.*`` events are left out of uploads, their
 seqs still covered by the batch's range), or write anything but journal appends and its
@@ -33,8 +45,10 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from appliance import __version__
+from appliance import __version__, sync_digest, sync_priority
+from appliance.queue.blobs import BlobStore
 from appliance.queue.journal import Event, Journal
+from appliance.sync_blobs import BlobUplink
 
 log = logging.getLogger("hisab.relay")
 
@@ -59,10 +73,12 @@ def decode(raw: bytes) -> Any:
     return json.loads(zlib.decompress(raw))
 
 
-def batch(device: str, after: int, events: list[Event]) -> tuple[int, dict[str, Any]]:
-    """The upload for events read after seq ``after``: covers (after, upto], private ones left out."""
+def batch(device: str, after: int, events: list[Event], skip: set[int] | frozenset = frozenset()
+          ) -> tuple[int, dict[str, Any]]:
+    """The upload for events read after seq ``after``: covers (after, upto], private ones and
+    ``skip`` (already at the hub by the priority lane) left out."""
     upto = events[-1].seq
-    public = [e.as_dict() for e in events if not e.type.startswith(PRIVATE_PREFIXES)]
+    public = [e.as_dict() for e in events if not e.type.startswith(PRIVATE_PREFIXES) and e.seq not in skip]
     return upto, {"v": WIRE_VERSION, "device": device, "after": after, "upto": upto, "events": public}
 
 
@@ -146,7 +162,21 @@ class Relay:
         self._attempt = 0
         self._client: mqtt.Client | None = None
         self._closing = False
-        self.stats = {"batches": 0, "resends": 0, "bytes": 0, "downlink": 0}
+        self.stats = {"batches": 0, "resends": 0, "bytes": 0, "downlink": 0, "priority_batches": 0,
+                      "priority_events": 0, "repair_events": 0, "reconciles": 0, "blob_bytes_wire": 0}
+        # priority lane: seqs the hub stored out of order (acked by seq), invoices queued to go first
+        self.priority_scan_s = 10.0
+        self._early: set[int] = set()
+        self._prio_queue: list[tuple[str, list[int]]] = []
+        self._prio_inflight: dict[int, float] = {}
+        self._prio_next_scan = 0.0
+        self._last_lane = "main"
+        self.blobs = BlobUplink(journal, BlobStore(settings.blobs_dir), self._publish_blob, ack_timeout_s=ack_timeout_s)
+        self._blob_answers: list[dict[str, Any]] = []
+        self._reconcile_inbox: list[dict[str, Any]] = []
+        self._reconcile_rounds = 0
+        self.reconcile_state: dict[str, Any] = {}
+        self.health: dict[str, Any] = {}
 
     # -- life -------------------------------------------------------------------------
 
@@ -174,6 +204,10 @@ class Relay:
             log.warning("relay.cursor_ahead: hub acked seq %d but the journal ends at %d "
                         "(restored from a backup?); the hub keeps what it has", acked, last)
         self._acked = self._sent_upto = acked
+        from appliance.sync_health import check  # after a crash or power cut: is everything whole?
+
+        self.health = check(self.settings, self.journal)
+        log.info("relay.health %s", json.dumps(self.health))
 
     @property
     def acked(self) -> int:
@@ -195,7 +229,12 @@ class Relay:
                 self.stats["resends"] += 1
                 self._sent_upto = self._acked
                 self._last_progress = now
+        self._pump_priority(now)
         while self.connected.is_set() and self._sent_upto - self._acked < self.window * self.batch_max:
+            if self._last_lane == "main" and self._send_priority_batch():
+                self._last_lane = "priority"
+                continue
+            self._last_lane = "main"
             events = self.journal.read_after(self._sent_upto, limit=self.batch_max)
             if not events:
                 self._pending_since = None
@@ -209,13 +248,137 @@ class Relay:
             self._pending_since = None
             if not self._publish_batch(events):
                 break
+        if self.connected.is_set():
+            self._pump_reconcile()
+            while self._blob_answers:
+                self.blobs.on_answer(self._blob_answers.pop(0))
+            first = [seqs[0] for _inv, seqs in self._prio_queue_all()]
+            self.blobs.pump(self._acked, self._early, first)
         if now >= self._next_telemetry and self.connected.is_set():
             self._next_telemetry = now + self.telemetry_s
             self._publish_telemetry()
 
+    # -- priority lane ----------------------------------------------------------------
+
+    def _pump_priority(self, now: float) -> None:
+        """After an outage (a backlog beyond one batch), find the time-sensitive invoices again now and then."""
+        for seq, sent in list(self._prio_inflight.items()):
+            if now - sent > self.ack_timeout_s:
+                del self._prio_inflight[seq]  # no ack: the next scan queues it again
+        if now < self._prio_next_scan:
+            return
+        self._prio_next_scan = now + self.priority_scan_s
+        if self.journal.last_seq() - self._acked <= self.batch_max:
+            self._prio_queue = []
+            return
+        found = sync_priority.time_sensitive(self.journal, self._acked)
+        self._prio_first = found
+        self._prio_queue = [(inv, [s for s in seqs if s not in self._early and s not in self._prio_inflight])
+                            for inv, seqs in found]
+        self._prio_queue = [(inv, seqs) for inv, seqs in self._prio_queue if seqs]
+        if self._prio_queue:
+            log.info("relay.priority invoices=%d first=%s", len(self._prio_queue), self._prio_queue[0][0])
+
+    def _prio_queue_all(self) -> list[tuple[str, list[int]]]:
+        return getattr(self, "_prio_first", [])
+
+    def _send_priority_batch(self) -> bool:
+        seqs: list[int] = []
+        while self._prio_queue and len(seqs) < self.batch_max:
+            _inv, s = self._prio_queue.pop(0)
+            seqs.extend(x for x in s if x > self._acked and x not in self._early)
+        if not seqs:
+            return False
+        marks = ",".join("?" * len(seqs))
+        rows = self.journal.query(f"SELECT {Journal.COLUMNS} FROM events WHERE seq IN ({marks}) ORDER BY seq", tuple(seqs))
+        events = [Event(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6])).as_dict() for r in rows]
+        return self._publish_lane("priority", events)
+
+    def _publish_lane(self, lane: str, events: list[dict[str, Any]], **extra: Any) -> bool:
+        payload = encode({"v": WIRE_VERSION, "device": self.device, "lane": lane, "events": events, **extra})
+        info = self._client.publish(topic(self.device, "up", "events"), payload, qos=1)
+        if info.rc != mqtt.MQTT_ERR_SUCCESS:
+            return False
+        now = time.monotonic()
+        for e in events:
+            self._prio_inflight[e["seq"]] = now
+        self.stats["priority_batches" if lane == "priority" else "batches"] += 1
+        self.stats["priority_events" if lane == "priority" else "repair_events"] += len(events)
+        self.stats["bytes"] += len(payload)
+        return True
+
+    def _publish_blob(self, payload: bytes) -> bool:
+        if self._client is None or not self.connected.is_set():
+            return False
+        info = self._client.publish(topic(self.device, "up", "blobs"), payload, qos=1)
+        if info.rc == mqtt.MQTT_ERR_SUCCESS:
+            self.stats["blob_bytes_wire"] += len(payload)
+            return True
+        return False
+
+    # -- reconciliation ---------------------------------------------------------------
+
+    def _public_rows(self, upto: int) -> list[tuple]:
+        return self.journal.query("SELECT seq, hlc, invoice_id FROM events WHERE seq <= ? AND type NOT LIKE 'user.%' "
+                                  "AND type NOT LIKE 'token.%'", (upto,))
+
+    def _start_reconcile(self) -> None:
+        upto = self._acked
+        grouped = sync_digest.group(self._public_rows(upto))
+        self.reconcile_state = {"upto": upto, "grouped": grouped, "started": time.time(), "state": "checking"}
+        self._reconcile_rounds += 1
+        self.stats["reconciles"] += 1
+        self._client.publish(topic(self.device, "up", "reconcile"),
+                             encode({"op": "months", "upto": upto, "months": sync_digest.month_digests(grouped)}), qos=1)
+
+    def _pump_reconcile(self) -> None:
+        waiting = self.reconcile_state.get("waiting")
+        if waiting is not None and all(s <= self._acked or s in self._early for s in waiting):
+            self.reconcile_state.pop("waiting")
+            self.reconcile_state["due"] = True  # the repair is stored: compare again
+        if self.reconcile_state.get("due") and self._reconcile_rounds < 4:
+            self.reconcile_state["due"] = False
+            self._start_reconcile()
+        while self._reconcile_inbox:
+            answer = self._reconcile_inbox.pop(0)
+            state = self.reconcile_state
+            if not state or "grouped" not in state:
+                continue
+            op = answer.get("op")
+            if op == "months":
+                grouped = state["grouped"]
+                detail = {m: sync_digest.invoice_digests(grouped.get(m, {})) for m in answer.get("differ", [])}
+                self._client.publish(topic(self.device, "up", "reconcile"),
+                                     encode({"op": "invoices", "id": answer.get("id"), "upto": state["upto"],
+                                             "months": detail}), qos=1)
+            elif op == "have":
+                self._repair(answer, state)
+            elif op in ("in_sync", "hub_has_extra"):
+                state["state"] = op
+                log.info("relay.reconciled state=%s upto=%d", op, state["upto"])
+
+    def _repair(self, answer: dict[str, Any], state: dict[str, Any]) -> None:
+        missing: list[int] = []
+        for month, keys in (answer.get("have") or {}).items():
+            for key, hub_seqs in keys.items():
+                mine = state["grouped"].get(month, {}).get(key, [])
+                missing += sorted(set(mine) - set(hub_seqs))
+        missing.sort()
+        for i in range(0, len(missing), self.batch_max):
+            part = missing[i:i + self.batch_max]
+            marks = ",".join("?" * len(part))
+            rows = self.journal.query(f"SELECT {Journal.COLUMNS} FROM events WHERE seq IN ({marks}) ORDER BY seq",
+                                      tuple(part))
+            events = [Event(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6])).as_dict() for r in rows]
+            self._publish_lane("repair", events, rid=answer.get("id"))
+        log.warning("relay.repair events=%d reconcile=%s", len(missing), answer.get("id"))
+        state["state"] = "repairing"
+        state["repaired"] = state.get("repaired", 0) + len(missing)
+        state["waiting"] = set(missing)  # compare again once the hub acked every one of them
+
     def _publish_batch(self, events: list[Event]) -> bool:
         after = self._sent_upto
-        upto, body = batch(self.device, after, events)
+        upto, body = batch(self.device, after, events, self._early)
         payload = encode(body)
         info = self._client.publish(topic(self.device, "up", "events"), payload, qos=1)
         if info.rc != mqtt.MQTT_ERR_SUCCESS:
@@ -232,6 +395,9 @@ class Relay:
     def _publish_telemetry(self) -> None:
         try:
             snap = telemetry(str(self.settings.data_dir), self.backlog())
+            snap["health"] = self.health
+            snap["sync"] = {"blobs_cursor": self.blobs.cursor, "originals_sent": self.blobs.stats["originals"],
+                            "reconcile": {k: v for k, v in self.reconcile_state.items() if k not in ("grouped", "waiting")}}
         except OSError as exc:
             log.warning("relay.telemetry_failed: %s", exc)
             return
@@ -245,17 +411,31 @@ class Relay:
     def _on_message(self, client, userdata, msg) -> None:
         try:
             if msg.topic.endswith("/down/ack"):
-                self._on_ack(int(json.loads(msg.payload)["acked"]))
+                body = json.loads(msg.payload)
+                self._on_priority_ack(body.get("priority") or [])
+                self._on_ack(int(body["acked"]))
+            elif msg.topic.endswith("/down/blobs"):
+                self._blob_answers.append(json.loads(msg.payload))
+            elif msg.topic.endswith("/down/reconcile"):
+                self._reconcile_inbox.append(decode(msg.payload))
             elif msg.topic.endswith("/down/events"):
                 self._on_downlink(decode(msg.payload))
         except Exception:  # a bad message must not kill paho's network thread
             log.exception("relay.bad_downlink topic=%s", msg.topic)
         self.wake.set()
 
+    def _on_priority_ack(self, seqs: list[int]) -> None:
+        with self._lock:
+            for s in seqs:
+                if int(s) > self._acked:
+                    self._early.add(int(s))
+                self._prio_inflight.pop(int(s), None)
+
     def _on_ack(self, seq: int) -> None:
         with self._lock:
             if seq <= self._acked:
                 return
+            self._early = {s for s in self._early if s > seq}
             self.journal.set_cursor(CURSOR, seq)
             self._acked = seq
             self._sent_upto = max(self._sent_upto, seq)
@@ -305,6 +485,11 @@ class Relay:
         with self._lock:
             self._last_progress = time.monotonic()
         self._next_telemetry = 0.0
+        self._prio_next_scan = 0.0
+        self._last_lane = "main"
+        self.blobs.reset_session()
+        self._reconcile_rounds = 0
+        self.reconcile_state = {"due": True}
         self.connected.set()
         self.wake.set()
         log.info("relay.connected session_present=%s", flags.session_present)

@@ -80,7 +80,9 @@ def store_batch(conn: psycopg.Connection, body: dict[str, Any], device: str, thr
                 merged = conn.execute("SELECT seq, id, hlc, type, invoice_id, actor, payload FROM events "
                                       "WHERE device_id=%s AND seq > %s AND seq <= %s ORDER BY seq",
                                       (device, acked, new)).fetchall()
-            Merge(conn, device, threshold).apply(merged)
+            early = {r["seq"] for r in conn.execute(
+                "SELECT seq FROM events WHERE device_id=%s AND seq > %s AND seq <= %s AND early", (device, acked, new))}
+            Merge(conn, device, threshold).apply([e for e in merged if e["seq"] not in early] if early else merged)
             conn.execute("DELETE FROM device_ranges WHERE device_id=%s AND upto_seq <= %s", (device, new))
         conn.execute("UPDATE devices SET acked_seq=%s, last_seen=now() WHERE device_id=%s", (new, device))
         return new
@@ -96,6 +98,10 @@ def store_status(conn: psycopg.Connection, device: str, status: dict[str, Any]) 
             "version=coalesce(excluded.version, d.version), last_seen=now(), "
             "status_at=CASE WHEN d.state IS DISTINCT FROM excluded.state THEN now() ELSE d.status_at END "
             "RETURNING (xmax = 0) AS inserted", (device, state, status.get("version"))).fetchone()
+        last = conn.execute("SELECT state FROM device_states WHERE device_id=%s ORDER BY at DESC LIMIT 1",
+                            (device,)).fetchone()
+        if last is None or last["state"] != state:
+            conn.execute("INSERT INTO device_states (device_id, state) VALUES (%s,%s)", (device, state))
         if state == "online":
             # resend downlink the box has not echoed yet, now that it can hear us
             conn.execute("UPDATE downlink SET published_at=NULL WHERE device_id=%s AND applied_seq IS NULL", (device,))
@@ -105,11 +111,13 @@ def store_status(conn: psycopg.Connection, device: str, status: dict[str, Any]) 
 def store_telemetry(conn: psycopg.Connection, device: str, snap: dict[str, Any]) -> None:
     with conn.transaction():
         conn.execute(
-            "INSERT INTO devices AS d (device_id, telemetry, backlog, disk_percent, cpu_temp, version, last_seen) "
-            "VALUES (%s,%s,%s,%s,%s,%s,now()) ON CONFLICT (device_id) DO UPDATE SET telemetry=excluded.telemetry, "
+            "INSERT INTO devices AS d (device_id, telemetry, backlog, disk_percent, cpu_temp, version, last_seen, health) "
+            "VALUES (%s,%s,%s,%s,%s,%s,now(),%s) ON CONFLICT (device_id) DO UPDATE SET telemetry=excluded.telemetry, "
             "backlog=excluded.backlog, disk_percent=excluded.disk_percent, cpu_temp=excluded.cpu_temp, "
-            "version=coalesce(excluded.version, d.version), last_seen=now()",
-            (device, Jsonb(snap), snap.get("backlog"), snap.get("disk_percent"), snap.get("cpu_temp"), snap.get("version")))
+            "version=coalesce(excluded.version, d.version), last_seen=now(), "
+            "health=coalesce(excluded.health, d.health)",
+            (device, Jsonb(snap), snap.get("backlog"), snap.get("disk_percent"), snap.get("cpu_temp"), snap.get("version"),
+             Jsonb(snap["health"]) if snap.get("health") else None))
 
 
 def publish_downlink(conn: psycopg.Connection, client: mqtt.Client, resend_s: float, limit: int = 1000) -> int:
@@ -200,14 +208,28 @@ class IngestWorker:
         try:
             if channel == "events":
                 body = decode(msg.payload)
-                acked = store_batch(conn, body, device, self.settings.conflict_total_threshold)
-                client.publish(topic(device, "down", "ack"), json.dumps({"acked": acked}), qos=1)
+                if body.get("lane") in ("priority", "repair"):
+                    acked, seqs = lanes.store_early(conn, body, device, self.settings.conflict_total_threshold)
+                    if body.get("lane") == "repair":
+                        reconcile.note_repair(conn, device, body)
+                    client.publish(topic(device, "down", "ack"), json.dumps({"acked": acked, "priority": seqs}), qos=1)
+                else:
+                    acked = store_batch(conn, body, device, self.settings.conflict_total_threshold)
+                    client.publish(topic(device, "down", "ack"), json.dumps({"acked": acked}), qos=1)
                 self.stats["batches"] += 1
                 self.stats["events"] += len(body.get("events") or [])
             elif channel == "status":
                 store_status(conn, device, json.loads(msg.payload))
             elif channel == "telemetry":
                 store_telemetry(conn, device, json.loads(msg.payload))
+            elif channel == "blobs":
+                answer = blobs.handle(conn, device, msg.payload)
+                client.publish(topic(device, "down", "blobs"), json.dumps(answer), qos=1)
+            elif channel == "reconcile":
+                answer, acked = reconcile.handle(conn, device, decode(msg.payload), self.settings.conflict_total_threshold)
+                client.publish(topic(device, "down", "reconcile"), encode(answer), qos=1)
+                if acked is not None:
+                    client.publish(topic(device, "down", "ack"), json.dumps({"acked": acked}), qos=1)
         except psycopg.OperationalError:
             raise
         except (ValueError, KeyError, TypeError, zlib.error, psycopg.DataError) as exc:

@@ -85,8 +85,9 @@ class Invoice:
 class Merge:
     """Applies one device's events (already stored, contiguous, in seq order) in one transaction."""
 
-    def __init__(self, conn, device_id: str, threshold: float):
+    def __init__(self, conn, device_id: str, threshold: float, replay: bool = False):
         self.conn = conn
+        self.replay = replay  # rebuilding an invoice from scratch: hub events the box echoed count again
         self.device = device_id
         self.threshold = threshold
         self.invoices: dict[str, Invoice] = {}
@@ -109,6 +110,8 @@ class Merge:
                 self.echoed.append((event["seq"], event["id"]))
                 inv_pending = pending.get(event.get("invoice_id") or "", [])
                 pending[event.get("invoice_id") or ""] = [h for h in inv_pending if h["id"] != event["id"]]
+                if self.replay:
+                    self._apply_one(event, [], origin="hub")
                 continue
             self._apply_one(event, pending.get(event.get("invoice_id") or "", []))
         self._save()
@@ -124,7 +127,7 @@ class Merge:
             self.invoices[invoice_id] = Invoice(self.device, invoice_id)
         return self.invoices[invoice_id]
 
-    def _apply_one(self, event: dict[str, Any], pending_hub_edits: list[dict]) -> None:
+    def _apply_one(self, event: dict[str, Any], pending_hub_edits: list[dict], origin: str | None = None) -> None:
         kind, payload, invoice_id = event["type"], event.get("payload") or {}, event.get("invoice_id")
         if not invoice_id or not kind.startswith("invoice."):
             return  # supplier.upserted, config... are kept in `events` only
@@ -147,7 +150,7 @@ class Merge:
                         inv.held[f] = box_fields.pop(f)
             changes = inv.write(box_fields, event["hlc"])
         elif kind == "invoice.suggested":
-            inv.suggestions.append(payload)
+            inv.suggestions = [s for s in inv.suggestions if s.get("field") != payload.get("field")] + [payload]
             changes = {"suggested": payload}
         else:
             if kind in STATUS:
@@ -155,7 +158,7 @@ class Merge:
             changes = {"status": inv.status, **payload} if kind != "invoice.received" else dict(payload)
         inv.version += 1
         self.versions.append({"invoice_id": invoice_id, "version": inv.version, "event_id": event["id"], "type": kind,
-                              "actor": event["actor"], "origin": f"box:{self.device}", "hlc": event["hlc"],
+                              "actor": event["actor"], "origin": origin or f"box:{self.device}", "hlc": event["hlc"],
                               "changes": changes})
 
     def _save(self) -> None:

@@ -146,3 +146,65 @@ CREATE TABLE IF NOT EXISTS hub_tokens (
     name         text NOT NULL REFERENCES hub_users(name) ON DELETE CASCADE,
     created_at   timestamptz NOT NULL DEFAULT now()
 );
+
+-- issue 10: originals, the second opinion, priority lane, reconciliation, health, uptime ----------
+
+-- merged out of seq order by the priority or repair lane: the contiguous merge skips it
+ALTER TABLE events ADD COLUMN IF NOT EXISTS early boolean NOT NULL DEFAULT false;
+
+-- originals, content-addressed per box; `data` grows chunk by chunk, `have` bytes so far
+CREATE TABLE IF NOT EXISTS blobs (
+    device_id    text NOT NULL,
+    sha256       text NOT NULL,
+    size         bigint NOT NULL,
+    content_type text,
+    invoice_id   text,
+    have         bigint NOT NULL DEFAULT 0,
+    data         bytea NOT NULL DEFAULT '',
+    complete     boolean NOT NULL DEFAULT false,
+    corrupt      integer NOT NULL DEFAULT 0,     -- assemblies whose SHA-256 did not match (restarted)
+    chunks       integer NOT NULL DEFAULT 0,
+    created_at   timestamptz NOT NULL DEFAULT now(),
+    completed_at timestamptz,
+    PRIMARY KEY (device_id, sha256)
+);
+
+-- the hub's second opinion on a flagged invoice: one row per invoice and original
+CREATE TABLE IF NOT EXISTS second_opinions (
+    device_id   text NOT NULL,
+    invoice_id  text NOT NULL,
+    sha256      text NOT NULL,
+    state       text NOT NULL DEFAULT 'pending',  -- pending | running | done | failed
+    reasons     jsonb NOT NULL DEFAULT '[]',
+    result      jsonb,
+    suggested   jsonb NOT NULL DEFAULT '[]',
+    error       text,
+    seconds     real,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    finished_at timestamptz,
+    PRIMARY KEY (device_id, invoice_id)
+);
+CREATE INDEX IF NOT EXISTS second_opinions_pending ON second_opinions (state, created_at);
+
+CREATE TABLE IF NOT EXISTS reconciles (
+    id          bigserial PRIMARY KEY,
+    device_id   text NOT NULL,
+    at          timestamptz NOT NULL DEFAULT now(),
+    upto        bigint NOT NULL,
+    months      integer NOT NULL,
+    differing   jsonb NOT NULL DEFAULT '[]',     -- months whose digests differed
+    invoices    jsonb NOT NULL DEFAULT '[]',     -- invoices (or '-' for other events) repaired
+    events      integer NOT NULL DEFAULT 0,      -- events re-sent and stored
+    state       text NOT NULL DEFAULT 'checking' -- checking | repairing | in_sync | hub_has_extra
+);
+CREATE INDEX IF NOT EXISTS reconciles_device ON reconciles (device_id, id);
+
+-- every status change (online, offline = last will, stopped), for monthly availability
+CREATE TABLE IF NOT EXISTS device_states (
+    device_id text NOT NULL,
+    state     text NOT NULL,
+    at        timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS device_states_at ON device_states (device_id, at);
+
+ALTER TABLE devices ADD COLUMN IF NOT EXISTS health jsonb;

@@ -151,6 +151,7 @@ def bench_hub(tmp: Path) -> None:
     from hub.devstack import HUB_USER, Mosquitto, Postgres
     from hub.settings import HubSettings
 
+    tmp.chmod(0o755)  # the postgres user must reach its cluster directory inside
     broker = Mosquitto(tmp / "mosquitto")
     broker.write_config()
     broker.start()

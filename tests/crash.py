@@ -227,7 +227,7 @@ class Harness:
         self.kills[name] += 1
 
     def stop_all(self) -> None:
-        for name, proc in self.procs.items():
+        for proc in self.procs.values():
             try:
                 os.killpg(proc.pid, signal.SIGTERM)
             except ProcessLookupError:

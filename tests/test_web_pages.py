@@ -29,6 +29,8 @@ def _form(client, invoice_id, **changes):
     html = client.get(f"/invoices/{invoice_id}").get_data(as_text=True)
     data = dict(re.findall(r'<input[^>]*name="([a-z_]+)"[^>]*value="([^"]*)"', html))
     data.pop("language", None)
+    if not re.search(r'name="urgent" value="1" checked', html):
+        data.pop("urgent", None)  # an unchecked box is not sent by a browser
     data.update(changes)
     return data
 
@@ -68,6 +70,8 @@ def test_save_then_approve_from_the_form(staff_client, extracted, webbox_):
     r = staff_client.post(f"/invoices/{extracted}", data=data)
     assert r.status_code == 302
     assert webbox_.readmodel.invoice(extracted)["fields"]["total"] == 14606.0
+    edits = [e.payload for e in webbox_.journal.events_for(extracted) if e.type == "invoice.edited"]
+    assert edits == [{"fields": {"total": 14606.0}}]  # only what changed: an event is a delta
     data = _form(staff_client, extracted, action="approve")
     assert staff_client.post(f"/invoices/{extracted}", data=data).status_code == 302
     inv = webbox_.readmodel.invoice(extracted)

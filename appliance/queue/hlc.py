@@ -22,7 +22,7 @@ class Stamp:
         return f"{self.wall_ms:013d}-{self.counter:04d}-{self.device}"
 
     @classmethod
-    def parse(cls, text: str) -> "Stamp":
+    def parse(cls, text: str) -> Stamp:
         wall, counter, device = text.split("-", 2)
         return cls(int(wall), int(counter), device)
 

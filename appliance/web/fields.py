@@ -150,13 +150,17 @@ def clean(field: str, value: Any) -> Any:
     return text(field, value)
 
 
+def _blank(value: Any) -> bool:
+    return value is None or value is False or value == "" or value == []
+
+
 def changes(current: dict[str, Any], submitted: dict[str, Any]) -> dict[str, Any]:
     """Validated fields from ``submitted`` whose value differs from ``current``."""
     changed = {}
     for field, raw in submitted.items():
         value = clean(field, raw)
         before = current.get(field)
-        if value == before or (not value and not before and value != 0 and before != 0):
+        if value == before or (_blank(value) and _blank(before)):
             continue  # an empty box saved over an empty field changes nothing
         changed[field] = value
     return changed

@@ -14,8 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session,
-                   url_for)
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
