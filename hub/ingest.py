@@ -29,7 +29,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from psycopg.types.json import Jsonb
 
 from appliance.relay import Broker, decode, encode, topic
-from hub import db
+from hub import blobs, db, lanes, reconcile
 from hub.merge import Merge
 from hub.settings import HubSettings
 

@@ -67,9 +67,15 @@ def advance(conn: psycopg.Connection, device: str, upto: int, threshold: float) 
     acked = conn.execute("SELECT acked_seq FROM devices WHERE device_id=%s FOR UPDATE", (device,)).fetchone()["acked_seq"]
     if upto <= acked:
         return acked
+    new = upto
+    for r in conn.execute("SELECT after_seq, upto_seq FROM device_ranges WHERE device_id=%s AND upto_seq > %s "
+                          "ORDER BY after_seq", (device, new)).fetchall():
+        if r["after_seq"] > new:
+            break  # batches stored past the repaired run, contiguous with it, join the ack too
+        new = max(new, r["upto_seq"])
     rows = conn.execute(f"SELECT {COLUMNS} FROM events WHERE device_id=%s AND seq > %s AND seq <= %s AND NOT early "
-                        "ORDER BY seq", (device, acked, upto)).fetchall()
+                        "ORDER BY seq", (device, acked, new)).fetchall()
     Merge(conn, device, threshold).apply(rows)
-    conn.execute("DELETE FROM device_ranges WHERE device_id=%s AND upto_seq <= %s", (device, upto))
-    conn.execute("UPDATE devices SET acked_seq=%s WHERE device_id=%s", (upto, device))
-    return upto
+    conn.execute("DELETE FROM device_ranges WHERE device_id=%s AND upto_seq <= %s", (device, new))
+    conn.execute("UPDATE devices SET acked_seq=%s WHERE device_id=%s", (new, device))
+    return new
