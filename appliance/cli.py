@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import os
 import signal
 import subprocess
@@ -62,23 +63,36 @@ def _resolve(ctx: click.Context, sub_data_dir: Path | None, sub_port: int | None
         overrides["data_dir"] = sub_data_dir
     if sub_port is not None:
         overrides["port"] = sub_port
+    ctx.obj["overrides"] = overrides
     try:
         settings = load(**overrides)
-    except SettingsError:
-        if ctx.obj["settings_error"] is None:
-            raise
+    except SettingsError as exc:
+        ctx.obj["settings_error"] = exc
         settings = None
     ctx.obj["settings"] = settings
     return settings
 
 
-def _safe_mode(ctx: click.Context, process: str) -> None:
-    """A broken settings file: say which key, and stay up (no crash loop on a screenless box)."""
-    from appliance.safemode import serve
+def _safe_mode(ctx: click.Context, process: str, sentence: str | None = None) -> None:
+    """A broken settings file or journal: say what, and stay up (no crash loop on a screenless box)."""
+    from appliance.safemode import serve, settings_problem
 
     error = ctx.obj["settings_error"]
-    log.error("process=%s safe_mode setting=%s problem=%s", process, error.key, error.message)
-    serve(process, error, port=ctx.obj["overrides"].get("port"))
+    key = error.key if error and sentence is None else None
+    sentence = sentence or settings_problem(error)
+    log.error("process=%s safe_mode problem=%s", process, sentence)
+    port = ctx.obj["settings"].port if ctx.obj.get("settings") else ctx.obj["overrides"].get("port")
+    serve(process, sentence, key=key, port=port)
+
+
+def _guarded(ctx: click.Context, process: str, start) -> None:
+    """Run a box process; a damaged journal puts it in safe mode instead of a restart loop."""
+    from appliance.health import JournalDamaged
+
+    try:
+        start()
+    except JournalDamaged as exc:
+        _safe_mode(ctx, process, str(exc))
 
 
 @main.command()
@@ -92,7 +106,12 @@ def run(ctx: click.Context, sub_data_dir: Path | None, sub_port: int | None) -> 
     from appliance.box import open_box
     from appliance.users import ensure_first_owner
 
-    box = open_box(settings)
+    from appliance.health import JournalDamaged
+
+    try:
+        box = open_box(settings)
+    except JournalDamaged as exc:
+        return _safe_mode(ctx, "run", str(exc))
     password = ensure_first_owner(box.journal, box.settings.data_dir)
     box.close()
     url = f"http://{'localhost' if settings.host in ('0.0.0.0', '::') else settings.host}:{settings.port}/"
@@ -149,7 +168,7 @@ def web(ctx: click.Context, sub_data_dir: Path | None, sub_port: int | None) -> 
         return _safe_mode(ctx, "web")
     from appliance.web.server import main as serve_web
 
-    serve_web(settings)
+    _guarded(ctx, "web", lambda: serve_web(settings))
 
 
 @main.command()
@@ -163,7 +182,7 @@ def worker(ctx: click.Context, sub_data_dir: Path | None, sub_port: int | None, 
         return _safe_mode(ctx, "worker")
     from appliance.worker import main as run_worker
 
-    run_worker(settings, once=once)
+    _guarded(ctx, "worker", lambda: run_worker(settings, once=once))
 
 
 @main.command()
@@ -176,7 +195,7 @@ def relay(ctx: click.Context, sub_data_dir: Path | None, sub_port: int | None) -
         return _safe_mode(ctx, "relay")
     from appliance.relay import main as run_relay
 
-    run_relay(settings)
+    _guarded(ctx, "relay", lambda: run_relay(settings))
 
 
 @main.command()
@@ -331,7 +350,10 @@ def migrate(ctx: click.Context) -> None:
 def check_config(ctx: click.Context) -> None:
     """Validate the settings file and HISAB_* variables."""
     settings = _settings(ctx)
-    click.echo(settings.model_dump_json(indent=2, exclude={"backup_key"}))
+    shown = settings.model_dump(mode="json", exclude={"backup_key", "erp_webhook_secret"})
+    if shown.get("mqtt_url"):
+        shown["mqtt_url"] = re.sub(r"//([^:@/]+):[^@/]+@", r"//\1:***@", shown["mqtt_url"])
+    click.echo(json.dumps(shown, indent=2))
 
 
 # -- life on the box: backup, restore, status (appliance.backup, appliance.health, appliance.storage) --

@@ -65,7 +65,8 @@ def _offline_since(beats: dict[str, dict[str, Any]], settings: Settings) -> floa
     return relay.get("offline_since")
 
 
-def snapshot(settings: Settings, journal: Journal, now: float | None = None) -> dict[str, Any]:
+def snapshot(settings: Settings, journal: Journal, now: float | None = None,
+             stale_after_s: float = HEARTBEAT_STALE_S, expected: tuple[str, ...] = ()) -> dict[str, Any]:
     """Everything a person or the hub needs to see whether the box is well, as plain JSON."""
     now = time.time() if now is None else now
     disk = storage.check(settings.data_dir, settings)
@@ -73,18 +74,21 @@ def snapshot(settings: Settings, journal: Journal, now: float | None = None) -> 
     last_seq = journal.last_seq()
     acked = journal.cursor(storage.RELAY_CURSOR)
     beats = heartbeats(settings.data_dir)
-    processes = {}
+    processes: dict[str, Any] = {}
     for name, beat in sorted(beats.items()):
         age = max(0.0, now - float(beat.get("at", 0)))
-        processes[name] = {"pid": beat.get("pid"), "age_s": round(age, 1),
-                           "state": "ok" if age <= HEARTBEAT_STALE_S else "stale"}
+        processes[name] = {**{k: v for k, v in beat.items() if k not in ("process", "at")},
+                           "age_s": round(age, 1), "state": "ok" if age <= stale_after_s else "stale"}
+    for name in expected:  # never ran on this data dir: reported, not a failure (`hisab web` alone is valid)
+        processes.setdefault(name, {"state": "missing"})
+    loops_ok = all(p["state"] != "stale" for p in processes.values())
     check = journal_check(journal)
     last = backup.last_backup(settings)
     return {
         "at": now,
         "version": __version__,
         "device_id": settings.device_id,
-        "ok": check == "ok" and disk.level != storage.READONLY,
+        "ok": check == "ok" and disk.level != storage.READONLY and loops_ok,
         "read_only": disk.level == storage.READONLY,
         "disk": disk.as_dict(),
         "memory": {"percent_used": memory.percent, "available_bytes": memory.available},
@@ -98,6 +102,7 @@ def snapshot(settings: Settings, journal: Journal, now: float | None = None) -> 
                    "copied_to": last.get("copied_to") if last else None,
                    "copy_error": last.get("copy_error") if last else None},
         "processes": processes,
+        "stale_after_s": stale_after_s,
     }
 
 

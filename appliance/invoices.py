@@ -85,6 +85,7 @@ def apply(invoice: dict[str, Any] | None, event: Event) -> dict[str, Any] | None
         inv["field_hlc"] = {**stamps, **{k: event.hlc for k in changed}}
         inv["fields"].update(changed)
         inv["edited"] = sorted(set(inv.get("edited", [])) | set(changed))
+        inv["suggestions"] = [s for s in inv["suggestions"] if s["field"] not in changed]
         kept = [r for r in inv["needs_review"]
                 if r.split(":")[0] not in changed and not r.startswith("arithmetic:")
                 and r != "document:unreadable"]
@@ -98,6 +99,8 @@ def apply(invoice: dict[str, Any] | None, event: Event) -> dict[str, Any] | None
         inv["status"] = EXPORTED
         inv["exported_to"] = sorted(set(inv["exported_to"]) | {p["target"]})
     elif kind == "suggested":
+        if p["field"] in inv.get("edited", []) or inv["status"] in (APPROVED, EXPORTED):
+            return inv  # a person typed or approved this value: a suggestion never reaches it
         others = [s for s in inv["suggestions"] if s["field"] != p["field"]]
         inv["suggestions"] = others + [{"field": p["field"], "value": p["value"],
                                          "confidence": p.get("confidence"), "source": p.get("source", "hub")}]

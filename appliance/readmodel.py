@@ -286,6 +286,32 @@ class ReadModel:
             [f"{month}%", *statuses]).fetchall()
         return [json.loads(r[0]) for r in rows]
 
+    def all_invoices(self, statuses: tuple[str, ...] | None = None, month: str | None = None) -> list[dict[str, Any]]:
+        """Every invoice (optionally of some statuses, of one YYYY-MM by invoice date), unpaginated: for reports."""
+        where, args = ["1=1"], []
+        if statuses:
+            where.append(f"status IN ({','.join('?' * len(statuses))})")
+            args.extend(statuses)
+        if month:
+            where.append("invoice_date LIKE ?")
+            args.append(f"{month}-%")
+        rows = self._cur().execute(f"SELECT doc FROM invoices WHERE {' AND '.join(where)} "
+                                   "ORDER BY invoice_date, created_hlc, id", args).fetchall()
+        return [json.loads(r[0]) for r in rows]
+
+    def export_runs(self, limit: int = 20) -> list[dict[str, Any]]:
+        """The latest exports, newest first: one row per export id, from the invoices' history."""
+        rows = self._cur().execute(
+            "SELECT json_extract_string(h.payload, '$.export_id') AS export_id, "
+            "any_value(json_extract_string(h.payload, '$.target')), any_value(json_extract_string(h.payload, '$.format')), "
+            "bool_or(coalesce(json_extract(h.payload, '$.again')::BOOLEAN, false)), any_value(h.actor), "
+            "min(h.hlc), count(*), min(substr(i.invoice_date, 1, 7)), max(substr(i.invoice_date, 1, 7)) "
+            "FROM history h LEFT JOIN invoices i ON i.id = h.invoice_id "
+            "WHERE h.type = 'invoice.exported' GROUP BY export_id ORDER BY min(h.seq) DESC LIMIT ?",
+            [limit]).fetchall()
+        keys = ("export_id", "target", "format", "again", "actor", "hlc", "invoices", "month", "last_month")
+        return [dict(zip(keys, r, strict=True)) for r in rows]
+
     def suppliers(self, q: str | None = None) -> list[dict[str, Any]]:
         sql, args = "SELECT name, bin, address, vat_rate, key FROM suppliers", []
         if q:
@@ -298,6 +324,11 @@ class ReadModel:
         row = self._cur().execute("SELECT name, role, password_hash, language FROM users WHERE name=?",
                                   [name]).fetchone()
         return dict(zip(("name", "role", "password_hash", "language"), row, strict=True)) if row else None
+
+    def user_list(self) -> list[dict[str, Any]]:
+        """Every user's name, role and language (never the hash), by name."""
+        rows = self._cur().execute("SELECT name, role, language FROM users ORDER BY name").fetchall()
+        return [dict(zip(("name", "role", "language"), r, strict=True)) for r in rows]
 
     def user_count(self) -> int:
         return self._cur().execute("SELECT count(*) FROM users").fetchone()[0]
@@ -347,6 +378,8 @@ def open_or_rebuild(path: Path, journal: Journal) -> ReadModel:
         model.close()
         log.warning("event=readmodel_ahead_of_journal path=%s: rebuilding by replay", path)
     except duckdb.Error as exc:
+        if "lock" in str(exc).lower():
+            raise  # another process holds the file (single-owner rule): it is not damaged
         log.warning("event=readmodel_damaged path=%s error=%s: rebuilding by replay", path, exc)
     for stale in (path, Path(f"{path}.wal")):
         stale.unlink(missing_ok=True)

@@ -19,14 +19,17 @@ from appliance.config import SettingsError
 log = logging.getLogger(__name__)
 
 
-def _handler(error: SettingsError):
-    sentence = (f"The box started in safe mode: setting '{error.key}' is wrong ({error.message}). "
-                "Fix it in hisab.toml or the HISAB_* variables and restart the box.")
+def settings_problem(error: SettingsError) -> str:
+    return (f"The box started in safe mode: setting '{error.key}' is wrong ({error.message}). "
+            "Fix it in hisab.toml or the HISAB_* variables and restart the box.")
+
+
+def _handler(sentence: str, key: str | None):
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
             if self.path.startswith("/api/"):
-                body = json.dumps({"error": sentence, "code": "safe_mode", "key": error.key}).encode()
+                body = json.dumps({"error": sentence, "code": "safe_mode", "key": key}).encode()
                 kind = "application/json"
             else:
                 body = (f"<!doctype html><meta charset=utf-8><title>Hisab — safe mode</title>"
@@ -46,15 +49,16 @@ def _handler(error: SettingsError):
     return Handler
 
 
-def serve(process: str, error: SettingsError, port: int | None = None) -> None:
+def serve(process: str, sentence: str, key: str | None = None, port: int | None = None) -> None:
+    """Stay up until stopped; `web` (or `run`) also serves a page carrying ``sentence``."""
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *a: stop.set())
     signal.signal(signal.SIGINT, lambda *a: stop.set())
     server = None
     if process in ("web", "run"):
-        server = ThreadingHTTPServer(("0.0.0.0", port or 8080), _handler(error))
+        server = ThreadingHTTPServer(("0.0.0.0", port or 8080), _handler(sentence, key))
         threading.Thread(target=server.serve_forever, daemon=True).start()
-        log.error("safe mode page on port %s", server.server_address[1])
+        log.error("safe mode page on port %s: %s", server.server_address[1], sentence)
     stop.wait()
     if server:
         server.shutdown()

@@ -282,6 +282,9 @@ def removable_originals(journal: Journal) -> list[tuple[str, str]]:
     part of the journal alone; an image shared by several invoices goes only when all may.
     """
     acked = journal.cursor(RELAY_CURSOR)
+    blobs_sent = journal.query("SELECT seq FROM cursors WHERE name='relay-blobs'")
+    if blobs_sent:  # a relay that uploads originals: only those the hub confirmed (appliance.sync_blobs)
+        acked = min(acked, blobs_sent[0][0])
     if acked <= 0:
         return []
     candidates = journal.query(REMOVABLE_SQL, (acked, acked))

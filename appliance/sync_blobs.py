@@ -160,6 +160,7 @@ class BlobUplink:
                 by_seq.update({r[0]: r for r in self.journal.query(
                     "SELECT seq, invoice_id, payload FROM events WHERE seq=?", (seq,))})
         order = candidates + [r[0] for r in rows]
+        found = None
         for seq in order:
             if seq in self.done or seq not in by_seq or not (seq <= events_acked or seq in early):
                 continue
@@ -175,7 +176,8 @@ class BlobUplink:
                           "nothing to send", invoice_id, sha[:12])
                 self.stats["missing"] += 1
                 self.done.add(seq)
-                self._advance()
                 continue
-            return Upload(seq, invoice_id, sha, len(data), p.get("content_type"), data)
-        return None
+            found = Upload(seq, invoice_id, sha, len(data), p.get("content_type"), data)
+            break
+        self._advance()
+        return found

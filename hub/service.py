@@ -46,6 +46,19 @@ def run(settings: HubSettings, stop: threading.Event, *, web: bool = True, worke
         worker = IngestWorker(settings, f"{i + 1}", downlink=(i == 0))
         threads.append(threading.Thread(target=worker.run, args=(stop,), name=f"ingest-{i + 1}", daemon=True))
     threads.append(threading.Thread(target=alert_loop, args=(settings, stop), name="alerts", daemon=True))
+    llm = None
+    if settings.second_opinion_workers:
+        from hub.second_opinion import Reader, SecondOpinion
+
+        url = settings.llm_url
+        if not url:
+            from hub.llm_server import LocalLlmServer
+
+            llm = LocalLlmServer(threads=settings.llm_threads)
+            url = llm.start()
+        for i in range(settings.second_opinion_workers):
+            loop = SecondOpinion(settings.database_url, Reader(url, settings.llm_model, settings.llm_threads))
+            threads.append(threading.Thread(target=loop.run, args=(stop,), name=f"second-opinion-{i + 1}", daemon=True))
     server = None
     if web:
         server = make_server(settings.host, settings.port, create_app(settings), threaded=True)
@@ -58,6 +71,8 @@ def run(settings: HubSettings, stop: threading.Event, *, web: bool = True, worke
         server.shutdown()
     for t in threads:
         t.join(10)
+    if llm is not None:
+        llm.stop()
 
 
 def wsgi():

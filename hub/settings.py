@@ -22,7 +22,11 @@ class HubSettings(BaseModel):
     database_url: str = Field("postgresql://postgres@127.0.0.1:5432/hub", description="PostgreSQL (psycopg 3 conninfo)")
     host: str = Field("127.0.0.1", description="address the dashboard listens on")
     port: int = Field(8090, ge=0, le=65535, description="port of the dashboard and JSON API")
-    llm_url: str | None = Field(None, description="OpenAI-compatible server for the second opinion")
+    llm_url: str | None = Field(None, description="OpenAI-compatible server for the second opinion; unset = the hub "
+                                "starts `python -m llama_cpp.server` with the bundled model on a loopback port")
+    llm_model: str = Field("local", description="model name sent to HUB_LLM_URL")
+    llm_threads: int = Field(2, ge=1, le=256, description="threads of the local llama.cpp server and of Tesseract")
+    second_opinion_workers: int = Field(1, ge=0, le=64, description="second-opinion loops (0 = none on this hub)")
     secret_key: str | None = Field(None, description="Flask session key; unset = one generated and kept in the database")
     share_group: str = Field("hub", description="MQTT shared-subscription group of the ingest workers")
     ingest_workers: int = Field(2, ge=1, le=64, description="ingest workers `run` starts (threads, each its own session)")

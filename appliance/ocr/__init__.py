@@ -51,6 +51,7 @@ class ExtractOptions:
     limits: Limits = field(default_factory=Limits)
     threads: int = 2
     dpi: int = 300  # scanned PDF pages are rendered at this resolution
+    psm: int = 3  # Tesseract page segmentation mode (the hub's second opinion votes over several)
 
 
 @dataclass
@@ -105,6 +106,15 @@ class Extractor:
         result["timings_ms"] = timings
         return result
 
+    def read_text(self, data: bytes, source: str) -> str:
+        """The text the pipeline reads (text layer or OCR), one line per line; "" when unreadable.
+        For a second reader (the hub's larger LLM) that needs the words, not the fields."""
+        try:
+            info = inspect(data, source, self.options.limits)
+            return "\n".join(ln.text for ln in self._read(data, info, {}).lines)
+        except (DocumentError, OcrError):
+            return ""
+
     # --- stages ---------------------------------------------------------------
 
     def _read(self, data: bytes, info: DocumentInfo, timings: dict[str, float]) -> _Read:
@@ -119,7 +129,8 @@ class Extractor:
             prepared = prepare(img, digital=info.kind == "pdf")
             if prepared.ink_ratio < 0.0003:
                 continue  # blank page
-            words = ocr_words(prepared.image, self.options.languages, self.options.tesseract_timeout_s, page)
+            words = ocr_words(prepared.image, self.options.languages, self.options.tesseract_timeout_s, page,
+                              psm=self.options.psm)
             h, w = prepared.image.shape
             all_pages.append(group_lines(words, w, h))
             confs.extend(wd.conf for wd in words)

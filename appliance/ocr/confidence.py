@@ -18,6 +18,8 @@ from .parsers import Candidate
 
 REVIEW_BELOW = 0.6
 REQUIRED = ("supplier_name", "invoice_number", "invoice_date", "total")
+# a header field left empty is named too: an empty subtotal or VAT line is work for a person
+EXPECTED = ("subtotal", "vat_rate", "vat_amount")
 
 
 def ocr_factor(conf: float) -> float:
@@ -47,7 +49,7 @@ def best(cands: list[Candidate]) -> tuple[Candidate | None, float, bool]:
 
 def reasons(values: dict[str, object], conf: dict[str, float], currency: str) -> list[str]:
     out: list[str] = []
-    for name in REQUIRED:
+    for name in REQUIRED + EXPECTED:
         if values.get(name) is None:
             out.append(f"{name}:missing")
     if values.get("supplier_bin") is None and currency == "BDT":

@@ -322,7 +322,23 @@ def amount_candidates(lines: list[Line]) -> dict[str, list[Candidate]]:
                 if value == 0 and kind == "total" or kind != "discount" and value < 0:
                     continue
                 out[kind].append(Candidate(abs(value), score * (0.9**rank), line.index, _conf_right(line), "label"))
+            if kind == "total" and score >= 0.75 and len(values) >= 2:
+                _total_row(values, line, out)
     return out
+
+
+def _total_row(values: list[float], line: Line, out: dict[str, list[Candidate]]) -> None:
+    """A totals row of a table ("Total | 11,545.48 | 577.27 | 12,122.75"): value, taxes, payable.
+
+    Only proposals: reconcile keeps them when the arithmetic across them holds.
+    """
+    conf = _conf_right(line)
+    positive = [v for v in values if v > 0]
+    if len(positive) < 2:
+        return
+    out["subtotal"].append(Candidate(positive[0], 0.8, line.index, conf, "label"))
+    for v in positive[1:-1]:
+        out["vat_amount"].append(Candidate(v, 0.7, line.index, conf, "label"))
 
 
 def _amount_kinds(text: str) -> list[tuple[str, float, re.Match[str]]]:

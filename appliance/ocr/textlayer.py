@@ -4,6 +4,13 @@ Owns: reading words with positions through pdfplumber, and deciding whether the
 text layer can be trusted (present, not "(cid:…)" glyph ids, not a legacy
 Bijoy/SutonnyMJ encoding where Bengali is stored as Latin-1 gibberish).
 
+Also repairs a common Bengali text-layer fault: a font whose ToUnicode map
+sends some glyph pieces (reordered vowel signs, conjunct parts) to stray ASCII
+characters or unmapped glyph ids, so "নিবন্ধিত" comes out as "নি0বন্ধি2ত" or
+"নি(cid:48)বন্ধি(cid:50)ত". A glyph id or a lone ASCII character
+wedged between Bengali letters, or hanging off the end of a Bengali word, is
+dropped; Bengali digits and real punctuation ("-", "/", ":") are left alone.
+
 Must never: render or OCR (that is the scanned-PDF path), or fetch fonts.
 """
 
@@ -24,6 +31,21 @@ _LEGACY_GLYPHS = re.compile(
 )
 
 
+_BN_LETTER = "\u0980-\u09e5\u09f0-\u09ff"  # Bengali block without its digits
+_WEDGED = re.compile(f"(?<=[{_BN_LETTER}])[!-~](?<![-/:,()\\[\\]])(?=[{_BN_LETTER}])")
+_HANGING = re.compile(f"(?<=[{_BN_LETTER}])[A-Za-z0-9#%`\\\\+^_~@$&*=<>?!](?=$|[\\s.,;:)\\]/-])")
+
+
+_CID_IN_WORD = re.compile(f"(?<=[{_BN_LETTER}])(?:\\(cid:\\d+\\))+")
+
+
+def repair_bengali(text: str) -> str:
+    """Drop unmapped glyph pieces inside Bengali words (see module docstring)."""
+    if not any("\u0980" <= ch <= "\u09ff" for ch in text):
+        return text
+    return _HANGING.sub("", _WEDGED.sub("", _CID_IN_WORD.sub("", text)))
+
+
 def read_pages(data: bytes, max_pages: int) -> list[list[Line]] | None:
     """Lines per page from the text layer, or None if the PDF needs OCR instead."""
     import pdfplumber
@@ -35,7 +57,7 @@ def read_pages(data: bytes, max_pages: int) -> list[list[Line]] | None:
                 raw = page.extract_words(keep_blank_chars=False, use_text_flow=False, x_tolerance=1.5)
                 words = [
                     Word(
-                        str(w["text"]),
+                        repair_bengali(str(w["text"])),
                         0.99,
                         float(w["x0"]),
                         float(w["top"]),

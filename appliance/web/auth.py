@@ -36,6 +36,7 @@ PERMISSIONS = {
     "approve": ("owner", "staff"),
     "suppliers": ("owner",),
     "users": ("owner",),
+    "export": ("owner", "staff"),
 }
 UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
 

@@ -20,7 +20,7 @@ from appliance.box import Box, open_box
 from appliance.config import Settings
 from appliance.lifecycle import Process
 from appliance.queue.journal import Event, Guard
-from appliance.readmodel import ReadModel
+from appliance.readmodel import open_or_rebuild
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ class WebBox:
         self.settings = self.box.settings
         self.journal = self.box.journal
         self.blobs = self.box.blobs
-        self.readmodel = ReadModel(self.settings.readmodel_path, self.journal)
+        self.readmodel = open_or_rebuild(self.settings.readmodel_path, self.journal)
         self.readmodel.catch_up()
         self.process = Process("web", self.settings.data_dir, install_signals=False)
         self._thread: threading.Thread | None = None

@@ -13,8 +13,9 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, session
+from flask import Flask, current_app, g, has_request_context, session
 from flask_babel import Babel, get_locale
+from jinja2 import pass_context
 from flask_login import current_user
 
 from appliance.ocr.normalise import format_lakh
@@ -33,7 +34,13 @@ def select_locale() -> str:
 
 
 def is_bengali() -> bool:
-    return str(get_locale() or "en").startswith("bn")
+    # Asked once per number shown (hundreds per list page): remember the answer for the request.
+    if not has_request_context():
+        return str(get_locale() or "en").startswith("bn")
+    cached = g.get("_hisab_bengali")
+    if cached is None:
+        cached = g._hisab_bengali = str(get_locale() or "en").startswith("bn")
+    return cached
 
 
 def digits(value: Any) -> str:
@@ -63,8 +70,27 @@ def hlc_time(hlc: str | None) -> str:
     return digits(dt.datetime.fromtimestamp(wall_ms / 1000).strftime("%Y-%m-%d %H:%M:%S"))
 
 
+@pass_context
+def _digits_filter(context: Any, value: Any) -> str:
+    # The template knows the language already (``_bengali``): no locale lookup per number.
+    text = "" if value is None else str(value)
+    return text.translate(_BN_DIGITS) if context.get("_bengali") else text
+
+
+@pass_context
+def _money_filter(context: Any, value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    try:
+        text = format_lakh(float(value))
+    except (TypeError, ValueError):
+        text = str(value)
+    return text.translate(_BN_DIGITS) if context.get("_bengali") else text
+
+
 def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(Path(__file__).parent / "translations"))
     Babel(app, locale_selector=select_locale)
-    app.jinja_env.filters.update(digits=digits, money=money, hlc_time=hlc_time)
+    app.jinja_env.filters.update(digits=_digits_filter, money=_money_filter, hlc_time=hlc_time)
+    app.context_processor(lambda: {"_bengali": is_bengali()})
     app.jinja_env.globals.update(LANGUAGES=LANGUAGES, is_bengali=is_bengali)

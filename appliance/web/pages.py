@@ -85,8 +85,10 @@ def _render_list(template: str):
     page = int(page) if page.isdigit() and int(page) > 0 else 1
     rows, total = rm.list_invoices(status, q or None, page, review_only)
     pages = max(1, -(-total // 50))
+    # Labels resolved once per page, not once per row (lazy strings look up the catalogue each time).
+    labels = {k: str(v) for k, v in STATUS_LABELS.items()}
     return render_template(template, rows=rows, total=total, page=page, pages=pages, status=status, q=q,
-                           review_only=review_only, counts=rm.status_counts(), STATUS_LABELS=STATUS_LABELS)
+                           review_only=review_only, counts=rm.status_counts(), STATUS_LABELS=labels)
 
 
 @bp.get("/")
