@@ -52,6 +52,7 @@ bench: setup ## speed and memory figures against their targets
 
 bench-extract: setup ## extraction accuracy, calibration and speed on a generated corpus
 	$(BIN)/python -m tests.bench_extract
+	$(BIN)/python -m tests.bench_second_opinion
 
 hub: setup ## a local hub: Mosquitto, PostgreSQL, ingest and dashboard
 	$(BIN)/hisab-hub run --local

@@ -26,8 +26,9 @@ import json
 import logging
 import struct
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from appliance.queue.blobs import BlobStore
 from appliance.queue.journal import Journal

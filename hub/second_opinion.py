@@ -132,11 +132,12 @@ class Reader:
         readers = []
         text = ""
         for name, blob, options in self.variants(data):
+            src = source if blob is data else source.rsplit(".", 1)[0] + "-variant.png"  # variants are PNGs
             try:
                 extractor = Extractor(options)
-                result = extractor.extract(blob, source)
+                result = extractor.extract(blob, src)
                 if name.endswith("psm6") and self.llm_url:
-                    text = extractor.read_text(blob, source) if not text else text
+                    text = extractor.read_text(blob, src) if not text else text
             except Exception as exc:  # noqa: BLE001 - one variant failing must not sink the others
                 log.warning("second_opinion.variant_failed %s: %s", name, exc)
                 continue
@@ -188,7 +189,7 @@ class Reader:
             if v is None:
                 continue
             probe = (f"{v:.2f}".rstrip("0").rstrip(".") if f in AMOUNTS else re.sub(r"\s", "", str(v)))
-            if probe and probe in flat:  # never a value invented by the model
+            if len(probe) >= 3 and probe in flat:  # never a value invented by the model (nor a stray digit)
                 out[f] = v
         return out
 

@@ -16,7 +16,7 @@ from flask import Flask, abort, flash, g, jsonify, redirect, render_template, re
 from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import CSRFProtect
 
-from hub import db, merge, users
+from hub import db, merge, uptime, users
 from hub.settings import HubSettings
 
 DEVICES_SQL = """
@@ -25,7 +25,10 @@ SELECT d.device_id, d.state, d.state = 'online' AS online, d.last_seen, d.status
        (SELECT count(*) FROM invoices i WHERE i.device_id = d.device_id) AS invoices,
        (SELECT count(*) FROM conflicts c WHERE c.device_id = d.device_id AND c.status = 'open') AS conflicts,
        (SELECT coalesce(json_agg(a.message), '[]') FROM alerts a WHERE a.device_id = d.device_id
-            AND a.closed_at IS NULL) AS alerts
+            AND a.closed_at IS NULL) AS alerts,
+       d.health,
+       (SELECT row_to_json(r) FROM (SELECT at, state, events, invoices FROM reconciles r WHERE r.device_id = d.device_id
+            ORDER BY id DESC LIMIT 1) r) AS reconcile
 FROM devices d ORDER BY d.device_id
 """
 
@@ -110,7 +113,10 @@ def create_app(settings: HubSettings, test_config: dict | None = None) -> Flask:
     @app.get("/")
     @login_required
     def fleet():
-        return render_template("fleet.html", devices=conn().execute(DEVICES_SQL).fetchall())
+        month = request.args.get("month") or None
+        per_box, fleet_share = uptime.monthly(conn(), month)
+        return render_template("fleet.html", devices=conn().execute(DEVICES_SQL).fetchall(), uptime=per_box,
+                               fleet_uptime=fleet_share, month=uptime.month_or_current(month))
 
     @app.get("/devices/<device_id>")
     @login_required
@@ -171,7 +177,10 @@ def create_app(settings: HubSettings, test_config: dict | None = None) -> Flask:
     @app.get("/api/v1/devices")
     @login_required
     def api_devices():
-        return jsonify([{"device_id": d["device_id"], "online": d["online"],
+        per_box, _fleet = uptime.monthly(conn(), None)
+        return jsonify([{"device_id": d["device_id"], "online": d["online"], "health": d["health"],
+                         "uptime": per_box.get(d["device_id"]),
+                         "last_reconcile": ({**d["reconcile"]} if d["reconcile"] else None),
                          "last_seen": d["last_seen"].isoformat() if d["last_seen"] else None,
                          "backlog": d["backlog"], "invoices": d["invoices"], "state": d["state"],
                          "version": d["version"], "disk_percent": d["disk_percent"], "cpu_temp": d["cpu_temp"],

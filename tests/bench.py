@@ -158,7 +158,8 @@ def bench_hub(tmp: Path) -> None:
     pg = Postgres(tmp / "postgres").start()
     stop = threading.Event()
     try:
-        settings = HubSettings(mqtt_url=broker.url(HUB_USER), database_url=pg.url, port=free_port())
+        settings = HubSettings(mqtt_url=broker.url(HUB_USER), database_url=pg.url, port=free_port(),
+                               second_opinion_workers=0)  # ingest alone: no LLM server in this figure
         hub = threading.Thread(target=service.run, args=(settings, stop), kwargs={"web": False, "workers": 2},
                                daemon=True)
         hub.start()

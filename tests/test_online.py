@@ -13,7 +13,8 @@ import psycopg
 
 from appliance.queue.blobs import BlobStore
 from appliance.relay import CURSOR
-from appliance.sync_blobs import CHUNK, CURSOR as BLOBS_CURSOR, pack
+from appliance.sync_blobs import CHUNK, pack
+from appliance.sync_blobs import CURSOR as BLOBS_CURSOR
 from hub import blobs as hub_blobs
 from tests.conftest_services import running_relay, wait_for
 
@@ -154,3 +155,32 @@ def test_health_check_rides_with_telemetry(make_box, hub_settings, ingest):
                           or [[None]])[0][0], 20, what="health at the hub")
     health = _hub(hub_settings, "SELECT health FROM devices WHERE device_id=%s", (box.device,))[0][0]
     assert health["journal_quick_check"] == "ok" and health["clock"] == "ok" and "readmodel" in health
+
+
+def test_dashboard_shows_uptime_health_and_last_reconcile(make_box, hub_settings, ingest):
+    import datetime as _dt
+
+    from hub import db as hub_db
+    from hub import uptime, users
+    from hub.web import create_app
+
+    box = make_box()
+    box.invoices(2)
+    with running_relay(box):
+        wait_for(lambda: box.journal.cursor(CURSOR) == box.journal.last_seq(), 20, what="synced")
+        wait_for(lambda: _hub(hub_settings, "SELECT count(*) FROM reconciles WHERE device_id=%s AND state='in_sync'",
+                              (box.device,))[0][0], 20, what="reconciled")
+    now = _dt.datetime.now(_dt.UTC)
+    with hub_db.connect(hub_settings.database_url, autocommit=True) as conn:
+        # an hour online, 36 s offline (last will), then online again: one box's month so far
+        conn.execute("DELETE FROM device_states WHERE device_id=%s", (box.device,))
+        for state, ago in (("online", 3636), ("offline", 36), ("online", 0)):
+            conn.execute("INSERT INTO device_states VALUES (%s,%s,%s)", (box.device, state, now - _dt.timedelta(seconds=ago)))
+        per_box, fleet = uptime.monthly(conn, None)
+        users.add_user(conn, "op-" + box.device, "operator", "correct horse")
+        token = users.create_token(conn, "op-" + box.device)
+    assert 0.985 < per_box[box.device]["availability"] < 0.995 and fleet is not None
+    api = create_app(hub_settings).test_client().get("/api/v1/devices", headers={"Authorization": f"Bearer {token}"})
+    [mine] = [d for d in api.get_json() if d["device_id"] == box.device]
+    assert mine["health"]["ok"] in (True, False) and mine["last_reconcile"]["state"] == "in_sync"
+    assert 0.985 < mine["uptime"]["availability"] < 0.995

@@ -13,12 +13,13 @@ fill a field it is unsure of without naming it in `needs_review`.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import confidence, llm, names, parsers, reconcile, suppliers
+from . import calibration, confidence, llm, names, parsers, reconcile, reread, suppliers
 from . import lines as line_items
 from . import normalise as nz
 from .document import DocumentError, DocumentInfo, Limits, inspect, render_page
@@ -51,6 +52,7 @@ class ExtractOptions:
     limits: Limits = field(default_factory=Limits)
     threads: int = 2
     dpi: int = 300  # scanned PDF pages are rendered at this resolution
+    calibrated: bool = True  # False: raw scores, for fitting calibration_table.py
     psm: int = 3  # Tesseract page segmentation mode (the hub's second opinion votes over several)
 
 
@@ -60,6 +62,7 @@ class _Read:
     source: str  # "text_layer" | "ocr"
     unreadable: bool = False
     notes: list[str] = field(default_factory=list)
+    images: dict[int, Any] = field(default_factory=dict)  # page → prepared image, for second readings
 
 
 def empty_result(source: str, error: str | None = None) -> dict[str, Any]:
@@ -124,20 +127,23 @@ class Extractor:
             if text_pages is not None:
                 return _Read(number_lines(text_pages), "text_layer")
         all_pages, confs = [], []
+        images: dict[int, Any] = {}
         for page in range(pages):
             img = render_page(data, page, dpi=self.options.dpi, limits=self.options.limits)
-            prepared = prepare(img, digital=info.kind == "pdf")
+            # a PDF without a usable text layer is nearly always a scan: deskew it like a photo
+            prepared = prepare(img, digital=False)
             if prepared.ink_ratio < 0.0003:
                 continue  # blank page
             words = ocr_words(prepared.image, self.options.languages, self.options.tesseract_timeout_s, page,
                               psm=self.options.psm)
             h, w = prepared.image.shape
             all_pages.append(group_lines(words, w, h))
+            images[page] = prepared.image
             confs.extend(wd.conf for wd in words)
         lines = number_lines(all_pages)
         mean = sum(confs) / len(confs) if confs else 0.0
         unreadable = len(confs) < 8 or mean < 0.45
-        return _Read(lines, "ocr", unreadable=unreadable)
+        return _Read(lines, "ocr", unreadable=unreadable, images=images)
 
     def _fields(self, read: _Read, source: str, timings: dict[str, float]) -> dict[str, Any]:
         lines = read.lines
@@ -152,6 +158,8 @@ class Extractor:
 
         number, conf["invoice_number"], _ = confidence.best(parsers.invoice_numbers(lines))
         result["invoice_number"] = number.value if number else None
+        if number is not None and read.images:
+            conf["invoice_number"] = self._second_reading(read, number, conf["invoice_number"], timings)
 
         date_cands = parsers.dates(lines, month_first=False)
         date, conf["invoice_date"], _ = confidence.best(date_cands)
@@ -181,10 +189,30 @@ class Extractor:
             conf[key] = round(max(0.0, min(1.0, value)), 3)
         if read.unreadable:
             conf = {k: min(v, 0.3) for k, v in conf.items()}
-        review.extend(confidence.reasons(result, {k: conf[k] for k in HEADER_FIELDS if k in conf}, code))
+        if self.options.calibrated:
+            conf = {k: calibration.calibrate(k, v) if k in HEADER_FIELDS else v for k, v in conf.items()}
+        bin_printed = read.unreadable or any(
+            parsers.BIN_LABEL.search(parsers.text_of(ln)) or nz.parse_bin(ln.text)
+            for ln in lines
+        )
+        header_conf = {k: conf[k] for k in HEADER_FIELDS if k in conf}
+        review.extend(confidence.reasons(result, header_conf, code, bin_printed=bin_printed))
         result["confidence"] = {k: v for k, v in conf.items() if result.get(k) is not None}
         result["needs_review"] = list(dict.fromkeys(review))
         return result
+
+    def _second_reading(self, read: _Read, number: parsers.Candidate, c: float, timings: dict[str, float]) -> float:
+        """Re-read a Latin-looking invoice number alone with the Latin model: agree → surer, else doubt."""
+        word = parsers.id_word(read.lines[number.line], str(number.value))
+        if word is None or word.page not in read.images or not re.search(r"[A-Za-z0-9]", word.text):
+            return c
+        t = time.monotonic()
+        text = reread.latin_reading(read.images[word.page], word, self.options.tesseract_timeout_s)
+        timings["reread"] = _ms(t)
+        second = parsers.read_invoice_number(nz.clean_text(text or "").lstrip(" :#.-"))
+        if second is not None and reread.same_id(str(number.value), second):
+            return min(0.97, c + 0.1)
+        return min(c * 0.7, 0.55)
 
     def _supplier_bin(
         self, lines: list[Line], result: dict[str, Any], conf: dict[str, float], review: list[str]
@@ -254,6 +282,7 @@ class Extractor:
             parsers.amount_candidates(lines), items_sum, rate,
             vat_mentioned=bool(parsers.VAT.search(all_text.replace("vat reg", ""))),
             discount_mentioned=bool(parsers.DISCOUNT.search(all_text)),
+            printed_rates=frozenset(float(p) for p in re.findall(r"(?<![\d.])(\d{1,2}(?:\.\d{1,2})?)\s*%", all_text)),
         )  # fmt: skip
         for f in ("subtotal", "discount", "vat_amount", "total"):
             result[f] = chosen.values[f]

@@ -19,7 +19,8 @@ from .parsers import Candidate
 REVIEW_BELOW = 0.6
 REQUIRED = ("supplier_name", "invoice_number", "invoice_date", "total")
 # a header field left empty is named too: an empty subtotal or VAT line is work for a person
-EXPECTED = ("subtotal", "vat_rate", "vat_amount")
+# (discount is 0 when no discount is mentioned at all; mentioned but unread stays empty)
+EXPECTED = ("subtotal", "vat_rate", "vat_amount", "discount")
 
 
 def ocr_factor(conf: float) -> float:
@@ -47,12 +48,14 @@ def best(cands: list[Candidate]) -> tuple[Candidate | None, float, bool]:
     return top, round(conf, 3), bool(rivals)
 
 
-def reasons(values: dict[str, object], conf: dict[str, float], currency: str) -> list[str]:
+def reasons(values: dict[str, object], conf: dict[str, float], currency: str, bin_printed: bool = True) -> list[str]:
+    """Review reasons; `bin_printed` False means the page shows no BIN label and no BIN-like number
+    (a small shop's memo), so an empty BIN is the right answer, not a doubt."""
     out: list[str] = []
     for name in REQUIRED + EXPECTED:
         if values.get(name) is None:
             out.append(f"{name}:missing")
-    if values.get("supplier_bin") is None and currency == "BDT":
+    if values.get("supplier_bin") is None and currency == "BDT" and bin_printed:
         out.append("supplier_bin:missing")
     for name, value in conf.items():
         if values.get(name) is not None and value < REVIEW_BELOW:

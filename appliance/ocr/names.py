@@ -52,13 +52,15 @@ def labelled_names(lines: list[Line], label: re.Pattern[str]) -> list[Candidate]
     out = []
     for line in lines:
         for seg_text, seg in _segments(line):
-            text = nz.clean_text(seg_text)
+            text = re.sub(r"^[^\w\u0980-\u09ff]+", "", nz.clean_text(seg_text))  # OCR specks before a label
             m = label.search(text.lower())
             if not m:
                 continue
             value = _clean_name(text[m.end() :])
             conf = sum(w.conf for w in seg) / len(seg)
             if _letters(value) >= 3:
+                value_words = seg[len(seg) - len(value.split()) :] if len(value.split()) <= len(seg) else seg
+                value += _wrapped_tail(lines, line, value_words, cell_x0=seg[0].x0)
                 out.append(Candidate(value, 0.9, line.index, conf, "label"))
                 continue
             for nxt in lines[line.index + 1 : line.index + 2]:
@@ -131,8 +133,40 @@ def supplier_candidates(lines: list[Line]) -> list[Candidate]:
             score += 0.1 if not unlabelled else 0.0
             score += 0.1 if _followed_by_address(lines, line) else 0.0
             conf = sum(w.conf for w in seg) / len(seg)
+            name += _wrapped_tail(lines, line, seg)
             unlabelled.append(Candidate(name, min(score - score_penalty, 0.85), line.index, conf, "position"))
     return found + sorted(unlabelled, key=lambda c: -c.score)
+
+
+def _wrapped_tail(lines: list[Line], line: Line, words: list[Word], cell_x0: float | None = None) -> str:
+    """" House" when a name ran onto the next line: a short, label-free, number-free fragment
+    starting where the name (or its table cell) starts, or centred under it, in the same size of type."""
+    if line.index + 1 >= len(lines) or not words:
+        return ""
+    nxt = lines[line.index + 1]
+    height = sorted(w.height for w in words)[len(words) // 2]
+    if nxt.page != line.page or nxt.y0 - line.y1 > 1.2 * height:
+        return ""
+    x0, cx = words[0].x0, (words[0].x0 + words[-1].x1) / 2
+    for _, seg in _segments(nxt):
+        seg_cx = (seg[0].x0 + seg[-1].x1) / 2
+        starts = [x0] + ([cell_x0] if cell_x0 is not None else [])
+        if min(abs(seg[0].x0 - x) for x in starts) > 0.6 * height and abs(seg_cx - cx) > 0.6 * height:
+            continue
+        text = _clean_name(" ".join(w.text for w in seg))
+        low = text.lower()
+        if (
+            len(text.split()) > 3
+            or re.search(r"[\d:ঃ@]", text)
+            or _letters(text) < 2
+            or max(w.height for w in seg) < 0.75 * height
+            or min(w.conf for w in seg) < 0.6
+            or any(p.search(low) for p in (BIN_LABEL, CONTACT, DATE, INVOICE_NO, BUYER_LABEL, BUYER_HINT, DOC_TITLE))
+            or (ADDRESS_HINT.search(low) and not COMPANY_HINT.search(low))
+        ):
+            return ""
+        return " " + text
+    return ""
 
 
 def _followed_by_address(lines: list[Line], line: Line) -> bool:

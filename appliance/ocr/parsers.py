@@ -216,6 +216,25 @@ def read_invoice_number(text: str) -> str | None:
     return value.upper() if re.fullmatch(r"[a-z]{1,6}[-/]?\d.*", value) else value
 
 
+def _as_printed(line: Line, value: str) -> str:
+    """The value in the line's own letter case (labels are matched on lower-cased text)."""
+    printed = nz.clean_text(line.text)
+    at = printed.lower().find(value.lower())
+    return printed[at : at + len(value)] if at >= 0 else value
+
+
+def id_word(line: Line, value: str) -> Word | None:
+    """The word of `line` that carries most of `value` (for a second reading of it)."""
+    best, overlap = None, 0
+    for w in line.words:
+        t = nz.clean_text(w.text).lower()
+        n = max((k for k in range(len(value), 1, -1) for i in range(len(value) - k + 1) if value.lower()[i : i + k] in t),
+                default=0)  # fmt: skip
+        if n > overlap:
+            best, overlap = w, n
+    return best if overlap >= min(3, len(value)) else None
+
+
 _WEAK_NO_LABEL = re.compile(r"^(?:order|sale|ref|reference|document|doc)", re.IGNORECASE)
 _ID_LIKE = re.compile(r"(?<![\w/-])([A-Z]{2,5}[-/][A-Z0-9/-]*\d{3,})(?![\w/-])")
 
@@ -225,7 +244,8 @@ def invoice_numbers(lines: list[Line]) -> list[Candidate]:
     for c in labelled(lines, INVOICE_NO, read_invoice_number):
         label = INVOICE_NO.search(text_of(lines[c.line] if c.source == "label" else lines[max(0, c.line - 1)]))
         weak = bool(label and _WEAK_NO_LABEL.match(label.group(0).strip()))
-        out.append(Candidate(c.value, c.score * (0.7 if weak else 1.0), c.line, c.conf, c.source))
+        value = _as_printed(lines[c.line], str(c.value))
+        out.append(Candidate(value, c.score * (0.7 if weak else 1.0), c.line, c.conf, c.source))
     # an "INV-2024-0457"-shaped code near the top, when no label was read
     for line in lines:
         if line.page == 0 and line.rel_y < 0.45:

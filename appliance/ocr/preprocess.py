@@ -2,7 +2,7 @@
 
 Owns: grayscale, perspective correction of a phone photo of a sheet of paper,
 uneven-light flattening, scaling so text is ~30 px high, deskew by projection
-profile, and a cheap "is there any text at all" signal.
+profile, removing table rules, and a cheap "is there any text at all" signal.
 
 Must never: run OCR, read files, or change the image's content beyond geometry
 and tone (no sharpening that invents strokes).
@@ -63,8 +63,28 @@ def prepare(img: Image.Image, *, digital: bool = False) -> Prepared:
     skew = 0.0 if digital else _skew_angle(gray)
     if abs(skew) >= 0.3:
         gray = _rotate(gray, skew)
+    gray = remove_rules(gray)
     ink = float((gray < 128).mean())
     return Prepared(gray, scale, skew, text_px, flattened, dewarped, ink)
+
+
+def remove_rules(gray: np.ndarray) -> np.ndarray:
+    """Paint table rules (long thin horizontal and vertical lines) white.
+
+    Tesseract's page layout treats a ruled table as pictures and drops whole
+    rows of numbers (a Mushak-6.3 totals row, measured); without the rules the
+    cells read as ordinary text columns.
+    """
+    h, w = gray.shape
+    bw = _binary(gray)
+    horizontal = cv2.morphologyEx(bw, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (max(40, w // 12), 1)))
+    vertical = cv2.morphologyEx(bw, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(40, h // 25))))
+    rules = cv2.dilate(cv2.bitwise_or(horizontal, vertical), np.ones((3, 3), np.uint8))
+    if not rules.any():
+        return gray
+    out = gray.copy()
+    out[rules > 0] = 255
+    return out
 
 
 def _binary(gray: np.ndarray) -> np.ndarray:

@@ -58,6 +58,7 @@ def choose(
     rate: Candidate | None,
     vat_mentioned: bool,
     discount_mentioned: bool,
+    printed_rates: frozenset[float] = frozenset(),
 ) -> Amounts:
     """The most plausible, arithmetically consistent set of header amounts."""
     options = [_options(cands.get(f, [])) for f in FIELDS]
@@ -89,7 +90,7 @@ def choose(
         vat_inclusive=inclusive,
     )
     _settle_absent(out, items_sum, vat_mentioned, discount_mentioned)
-    _settle_rate(out, rate)
+    _settle_rate(out, rate, printed_rates)
     _infer(out, items_sum)
     _check(out, items_sum, rate)
     return out
@@ -127,7 +128,7 @@ def _settle_absent(out: Amounts, items_sum: float | None, vat_mentioned: bool, d
             out.balanced = True
 
 
-def _settle_rate(out: Amounts, rate: Candidate | None) -> None:
+def _settle_rate(out: Amounts, rate: Candidate | None, printed: frozenset[float]) -> None:
     v = out.values
     if rate is not None:
         out.vat_rate, out.vat_rate_conf = float(rate.value), rate.score * (0.5 + 0.5 * rate.conf)  # type: ignore[arg-type]
@@ -140,6 +141,10 @@ def _settle_rate(out: Amounts, rate: Candidate | None) -> None:
     computed = v["vat_amount"] / base * 100
     for r in STANDARD_VAT_RATES:
         if abs(computed - r) < 0.05:
+            if out.balanced and r in printed:
+                # the rate is printed (a table's rate column) and the amounts prove it
+                out.vat_rate, out.vat_rate_conf = r, 0.9
+                return
             out.vat_rate, out.vat_rate_conf = r, 0.75 if out.balanced else 0.55
             out.review.append("vat_rate:inferred")
             return

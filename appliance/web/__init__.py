@@ -17,7 +17,7 @@ from flask_login import current_user
 
 from appliance import __version__, storage
 from appliance.config import Settings
-from appliance.web import api, auth, errors, i18n, pages, suppliers
+from appliance.web import api, auth, errors, exports, i18n, pages, reports, suppliers, users
 from appliance.web.context import WebBox
 
 
@@ -48,6 +48,9 @@ def create_app(settings: Settings, test_config: dict[str, Any] | None = None) ->
     app.register_blueprint(pages.bp)
     app.register_blueprint(suppliers.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(exports.bp)
+    app.register_blueprint(reports.bp)
+    app.register_blueprint(users.bp)
 
     @app.context_processor
     def _globals() -> dict[str, Any]:

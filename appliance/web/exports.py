@@ -63,6 +63,8 @@ def _page(status: int = 200, **form: Any):
     box = webbox()
     months = _months()
     chosen_month = form.get("month") or months[0]
+    if not source.MONTH.match(chosen_month):
+        chosen_month = months[0]
     if chosen_month not in months:
         months.insert(0, chosen_month)
     rows = box.readmodel.invoices_in_month(chosen_month, ("approved", "exported"))

@@ -15,8 +15,8 @@ from typing import Any
 
 from flask import Flask, current_app, g, has_request_context, session
 from flask_babel import Babel, get_locale
-from jinja2 import pass_context
 from flask_login import current_user
+from jinja2 import pass_context
 
 from appliance.ocr.normalise import format_lakh
 

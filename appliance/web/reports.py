@@ -20,8 +20,8 @@ from markupsafe import Markup
 
 from appliance import reports
 from appliance.web.context import webbox
-from appliance.web.pages import STATUS_LABELS
 from appliance.web.i18n import digits
+from appliance.web.pages import FIELD_LABELS, REASON_LABELS, STATUS_LABELS
 
 bp = Blueprint("reports", __name__)
 
@@ -75,6 +75,15 @@ def _chart(name: str, table: reports.Table) -> Markup | None:
     return Markup(svg)  # noqa: S704 — appliance.reports escapes every label and title itself
 
 
+def _readable_reasons(row: list[Any], columns: list[str]) -> list[Any]:
+    index = columns.index("reasons")
+    said = []
+    for code in filter(None, (row[index] or "").split(", ")):
+        field, _sep, why = code.partition(":")
+        said.append(f"{FIELD_LABELS.get(field, field)}: {REASON_LABELS.get(why, why.replace('_', ' '))}")
+    return [*row[:index], "; ".join(said), *row[index + 1:]]
+
+
 @bp.get("/reports")
 @login_required
 def index():
@@ -82,6 +91,8 @@ def index():
     shown = []
     for name in REPORTS:
         table = build(name, year, month)
+        if name == "waiting":  # the reasons as the review form says them (the CSV keeps the codes)
+            table = reports.Table(table.title, table.columns, [_readable_reasons(row, table.columns) for row in table.rows])
         shown.append({"name": name, "title": TITLES[name], "table": table, "chart": _chart(name, table),
                       "labels": [COLUMNS.get(c, c) for c in table.columns]})
     return render_template("reports.html", reports=shown, year=year, month=month, STATUS_LABELS=STATUS_LABELS)

@@ -1,0 +1,56 @@
+"""Calibrated confidence: a field's raw score mapped to how often such a field was right.
+
+Owns: the lookup in the per-field tables of `calibration_table.py` (fitted by
+`python -m tests.ocr_samples.fit_calibration` on one synthetic corpus seed and
+checked on another), and the fitting routine itself (isotonic regression by
+pooling adjacent violators, with a minimum block size and a pull towards 50%
+so a small block cannot claim certainty).
+
+Must never: fit at runtime, read files, or return a value the table does not
+support: a raw score outside the fitted range takes its nearest block's value.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Sequence
+
+from .calibration_table import TABLE
+
+Block = tuple[float, float, int]  # (lowest raw score in the block, observed accuracy, count)
+
+
+def calibrate(field: str, raw: float) -> float:
+    """P(field is right | raw score), from the fitted table; the raw score if none was fitted."""
+    blocks = TABLE.get(field) or TABLE.get("*")
+    if not blocks:
+        return raw
+    i = bisect_right([b[0] for b in blocks], raw) - 1
+    return blocks[max(0, i)][1]
+
+
+def fit(points: Sequence[tuple[float, bool]], min_count: int = 10, prior: float = 2.0) -> list[Block]:
+    """Monotone step function raw → accuracy over (raw score, was right) pairs."""
+    pts = sorted(points, key=lambda p: p[0])
+    # blocks of [lo, right, n]: runs of at least min_count, never splitting equal scores
+    blocks: list[list[float]] = []
+    for i, (raw, ok) in enumerate(pts):
+        if not blocks or (blocks[-1][2] >= min_count and raw != pts[i - 1][0]):
+            blocks.append([raw, 0.0, 0.0])
+        blocks[-1][1] += ok
+        blocks[-1][2] += 1
+    if len(blocks) > 1 and blocks[-1][2] < min_count:
+        last = blocks.pop()
+        blocks[-1][1] += last[1]
+        blocks[-1][2] += last[2]
+    merged = True
+    while merged:  # pool adjacent violators until accuracy never drops as the score rises
+        merged = False
+        for i in range(len(blocks) - 1):
+            if blocks[i][1] / blocks[i][2] >= blocks[i + 1][1] / blocks[i + 1][2]:
+                blocks[i][1] += blocks[i + 1][1]
+                blocks[i][2] += blocks[i + 1][2]
+                del blocks[i + 1]
+                merged = True
+                break
+    return [(round(lo, 4), round((k + prior * 0.5) / (n + prior), 3), int(n)) for lo, k, n in blocks]
