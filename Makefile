@@ -41,7 +41,6 @@ run: setup ## start the box on ./data, offline, with the bundled model
 	$(BIN)/hisab run --data-dir $(DATA)
 
 test: setup ## the whole suite, slow end-to-end tests included
-	@pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | head -1) main start >/dev/null 2>&1 || true
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 test-fast: setup

@@ -132,7 +132,12 @@ def test_offline_capture_waits_on_the_phone_and_arrives_exactly_once(seeded_box,
     before = context.request.get("/api/v1/invoices").json()["total"]
 
     page.goto("/upload")
+    assert page.evaluate("navigator.serviceWorker.ready.then(r => !!r.active)")
+    page.reload()  # now under the service worker, which keeps a copy of the upload page
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
     context.set_offline(True)
+    page.goto("/upload")  # the box is unreachable: the app shell still opens
+    assert page.locator("#upload-form").count() == 1
     page.set_input_files("#files", str(photo))
     page.click("#upload-form button[type=submit]")
     page.wait_for_selector("#upload-results .result.queued", timeout=15_000)

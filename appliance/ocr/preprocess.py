@@ -76,14 +76,22 @@ def remove_rules(gray: np.ndarray) -> np.ndarray:
     cells read as ordinary text columns.
     """
     h, w = gray.shape
-    bw = _binary(gray)
-    horizontal = cv2.morphologyEx(bw, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (max(40, w // 12), 1)))
-    vertical = cv2.morphologyEx(bw, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(40, h // 25))))
+    # local threshold: a shadow across a photo is not ink, so it cannot pass for a rule
+    bw = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 31, 15)
+    rect = cv2.getStructuringElement
+    horizontal = cv2.morphologyEx(bw, cv2.MORPH_OPEN, rect(cv2.MORPH_RECT, (max(40, w // 12), 1)))
+    vertical = cv2.morphologyEx(bw, cv2.MORPH_OPEN, rect(cv2.MORPH_RECT, (1, max(40, h // 25))))
+    # only thin strokes are rules; a thick dark band (a stamp, a fold's shadow) is left alone
+    horizontal &= ~cv2.morphologyEx(horizontal, cv2.MORPH_OPEN, rect(cv2.MORPH_RECT, (1, 9)))
+    vertical &= ~cv2.morphologyEx(vertical, cv2.MORPH_OPEN, rect(cv2.MORPH_RECT, (9, 1)))
     rules = cv2.dilate(cv2.bitwise_or(horizontal, vertical), np.ones((3, 3), np.uint8))
     if not rules.any():
         return gray
+    # fill with the nearby paper tone, not white: a white stripe on grey paper is a new edge
+    # that Tesseract's local thresholding turns into noise
+    paper = cv2.dilate(gray, np.ones((9, 9), np.uint8))
     out = gray.copy()
-    out[rules > 0] = 255
+    out[rules > 0] = paper[rules > 0]
     return out
 
 

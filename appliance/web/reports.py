@@ -38,6 +38,7 @@ COLUMNS = {
 }
 CHART_COLUMN = {"monthly": "total", "suppliers": "total", "vat": "vat"}
 TOP_SUPPLIERS = 15
+WAITING_SHOWN = 100
 
 
 def _period() -> tuple[str, str]:
@@ -53,13 +54,13 @@ def _period() -> tuple[str, str]:
 def build(name: str, year: str, month: str) -> reports.Table:
     rm = webbox().readmodel
     if name == "monthly":
-        return reports.monthly_purchases(rm.all_invoices(reports.PURCHASED, year), year)
+        return reports.monthly_purchases(rm.all_invoices(reports.PURCHASED, year, slim=True), year)
     if name == "suppliers":
-        return reports.spend_by_supplier(rm.all_invoices(reports.PURCHASED, month), month, TOP_SUPPLIERS)
+        return reports.spend_by_supplier(rm.all_invoices(reports.PURCHASED, month, slim=True), month, TOP_SUPPLIERS)
     if name == "vat":
-        return reports.vat_input_by_rate(rm.all_invoices(reports.PURCHASED, month), month)
+        return reports.vat_input_by_rate(rm.all_invoices(reports.PURCHASED, month, slim=True), month)
     if name == "waiting":
-        return reports.waiting_for_review(rm.all_invoices(reports.WAITING))
+        return reports.waiting_for_review(rm.all_invoices(reports.WAITING, slim=True))
     abort(404)
 
 
@@ -91,10 +92,13 @@ def index():
     shown = []
     for name in REPORTS:
         table = build(name, year, month)
-        if name == "waiting":  # the reasons as the review form says them (the CSV keeps the codes)
-            table = reports.Table(table.title, table.columns, [_readable_reasons(row, table.columns) for row in table.rows])
+        more = 0
+        if name == "waiting":  # the oldest first, reasons as the review form says them (the CSV keeps all, as codes)
+            more = max(0, len(table.rows) - WAITING_SHOWN)
+            table = reports.Table(table.title, table.columns,
+                                  [_readable_reasons(row, table.columns) for row in table.rows[:WAITING_SHOWN]])
         shown.append({"name": name, "title": TITLES[name], "table": table, "chart": _chart(name, table),
-                      "labels": [COLUMNS.get(c, c) for c in table.columns]})
+                      "labels": [COLUMNS.get(c, c) for c in table.columns], "more": more})
     return render_template("reports.html", reports=shown, year=year, month=month, STATUS_LABELS=STATUS_LABELS)
 
 
