@@ -55,7 +55,8 @@ def run(ctx, workers, no_web, local):
     settings = _settings()
     stop = threading.Event()
     service.stop_on_signals(stop)
-    service.run(settings, stop, web=not no_web, workers=workers)
+    if not service.run(settings, stop, web=not no_web, workers=workers):
+        sys.exit(1)  # a loop died: systemd restarts the hub
 
 
 @main.command(help="Run one ingest worker (scale out by starting more, on any machine).")
@@ -66,14 +67,13 @@ def ingest(ctx, name):
     import socket
 
     from hub import service
-    from hub.ingest import IngestWorker
 
     _logging(ctx.obj["verbose"])
     settings = _settings()
-    db.migrate(settings.database_url)
     stop = threading.Event()
     service.stop_on_signals(stop)
-    IngestWorker(settings, name or f"{socket.gethostname()}-{os.getpid()}").run(stop)
+    if not service.run_ingest(settings, stop, name or f"{socket.gethostname()}-{os.getpid()}"):
+        sys.exit(1)
 
 
 @main.command(help="Create or update the hub's PostgreSQL schema.")
@@ -175,9 +175,11 @@ def dev(ctx, data_dir, mqtt_port, pg_port, port):
     broker.start()
     pg = Postgres(data_dir / "postgres", port=pg_port).start(fast=False)
     try:
-        settings = HubSettings(mqtt_url=broker.url(HUB_USER), database_url=pg.url, port=port)
+        settings = HubSettings(mqtt_url=broker.url(HUB_USER), database_url=pg.url, port=port,
+                               broker_passwd_file=broker.passwd_file, broker_pid_file=broker.pid_file)
         click.echo(f"HUB_MQTT_URL={settings.mqtt_url}\nHUB_DATABASE_URL={settings.database_url}\n"
-                   f"box accounts: hisab-hub device add NAME --passwd-file {broker.passwd_file}", err=True)
+                   f"box accounts: POST /api/v1/devices (hisab-provision --hub http://127.0.0.1:{port}), or "
+                   f"hisab-hub device add NAME --passwd-file {broker.passwd_file}", err=True)
         stop = threading.Event()
         service.stop_on_signals(stop)
         service.run(settings, stop)

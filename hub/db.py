@@ -11,8 +11,11 @@ SCHEMA = Path(__file__).with_name("schema.sql")
 MIGRATE_LOCK = 0x48495341  # advisory lock: two processes starting together migrate one after the other
 
 
+CONNECT_TIMEOUT_S = 10  # a blackholed server must not hang a loop past the watchdog (hub.service)
+
+
 def connect(url: str, autocommit: bool = False) -> psycopg.Connection:
-    return psycopg.connect(url, autocommit=autocommit, row_factory=dict_row)
+    return psycopg.connect(url, autocommit=autocommit, row_factory=dict_row, connect_timeout=CONNECT_TIMEOUT_S)
 
 
 def migrate(url: str) -> None:

@@ -63,6 +63,11 @@ class Mosquitto:
     def passwd_file(self) -> Path:
         return self.root / "passwd"
 
+    @property
+    def pid_file(self) -> Path:
+        """Written at start: what the hub's registration (HUB_BROKER_PID_FILE) sends SIGHUP to."""
+        return self.root / "mosquitto.pid"
+
     def add_user(self, name: str, password: str) -> None:
         """Create or change a broker account (a box's is its device id); reloads a running broker."""
         create = [] if self.passwd_file.exists() else ["-c"]
@@ -112,6 +117,7 @@ class Mosquitto:
             self.add_user(HUB_USER, "hub-secret")
         log = self.root / "mosquitto.stdout"
         self.proc = subprocess.Popen(["mosquitto", "-c", str(conf)], stdout=log.open("ab"), stderr=subprocess.STDOUT)
+        self.pid_file.write_text(f"{self.proc.pid}\n")  # mosquitto writes its own only when it daemonises
         _wait_port(self.port, self.proc, self.root / "mosquitto.log")
         if self.tls_port:
             _wait_port(self.tls_port, self.proc, self.root / "mosquitto.log")
@@ -128,6 +134,7 @@ class Mosquitto:
                 self.proc.kill()
                 self.proc.wait(5)
         self.proc = None
+        self.pid_file.unlink(missing_ok=True)  # never signal a pid that may be reused
 
 
 def _as_postgres(cmd: list[str]) -> list[str]:

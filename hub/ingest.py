@@ -152,6 +152,7 @@ class IngestWorker:
         self.connected = threading.Event()
         self.stats = {"batches": 0, "events": 0, "duplicates": 0}
         self._wake_downlink = threading.Event()
+        self.beat = time.monotonic()  # each pass of the loop; a wedged loop stops it (hub.service's watchdog)
 
     def run(self, stop: threading.Event) -> None:
         # unique per process: two hubs (or a restart overlapping the old process) must not take over each other's session
@@ -169,6 +170,7 @@ class IngestWorker:
         next_downlink = 0.0
         try:
             while not stop.is_set():
+                self.beat = time.monotonic()
                 try:
                     conn = conn if conn is not None and not conn.closed else db.connect(self.settings.database_url)
                     try:

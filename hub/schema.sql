@@ -208,3 +208,11 @@ CREATE TABLE IF NOT EXISTS device_states (
 CREATE INDEX IF NOT EXISTS device_states_at ON device_states (device_id, at);
 
 ALTER TABLE devices ADD COLUMN IF NOT EXISTS health jsonb;
+
+-- registration (POST /api/v1/devices) and the last update result each box reports --------------
+ALTER TABLE devices ADD COLUMN IF NOT EXISTS public_key text;       -- "ssh-ed25519 <base64>"
+ALTER TABLE devices ADD COLUMN IF NOT EXISTS key_comment text;
+ALTER TABLE devices ADD COLUMN IF NOT EXISTS registered_at timestamptz;
+ALTER TABLE devices ADD COLUMN IF NOT EXISTS registered_by text;
+ALTER TABLE devices ADD COLUMN IF NOT EXISTS credentials_at timestamptz; -- last password issued (never stored)
+ALTER TABLE devices ADD COLUMN IF NOT EXISTS last_update jsonb;      -- provisioning's update-result.json

@@ -3,15 +3,24 @@
 Each piece is also runnable alone (``hisab-hub ingest``; the dashboard under gunicorn with
 ``hub.service:wsgi()``), which is how it scales past one machine. Loops wait on one stop
 event; SIGTERM sets it and the process exits 0.
+
+Under systemd (``Type=notify`` + ``WatchdogSec=``) the main thread supervises: READY=1 once
+the schema is migrated and every loop started, then WATCHDOG=1 only while every loop thread
+is alive and every ingest loop keeps turning. A loop that died ends the process (exit 1,
+systemd restarts it at once); a wedged one stops the pats and systemd kills it.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
+import time
+from collections.abc import Sequence
 
 import psycopg
+import sdnotify
 from werkzeug.serving import make_server
 
 from hub import alerts, db
@@ -39,11 +48,48 @@ def stop_on_signals(stop: threading.Event) -> None:
         signal.signal(sig, lambda *_: stop.set())
 
 
-def run(settings: HubSettings, stop: threading.Event, *, web: bool = True, workers: int | None = None) -> None:
+STALE_LOOP_S = 60.0  # an ingest loop turns at least every 0.2 s; a minute without a turn is wedged
+
+
+def watchdog_interval(environ: dict[str, str] | None = None) -> float:
+    """Seconds between pats: a third of systemd's WatchdogSec (it passes WATCHDOG_USEC), else 5 s."""
+    usec = (os.environ if environ is None else environ).get("WATCHDOG_USEC", "")  # systemd's protocol, not a setting
+    return max(0.2, int(usec) / 3e6) if usec.isdigit() and int(usec) > 0 else 5.0
+
+
+def supervise(stop: threading.Event, threads: Sequence[threading.Thread], ingest: Sequence[IngestWorker] = (),
+              notifier: sdnotify.SystemdNotifier | None = None) -> bool:
+    """Tell systemd we are ready, pat the watchdog while every loop is well; False if a loop died."""
+    notifier = notifier or sdnotify.SystemdNotifier()
+    notifier.notify("READY=1")
+    interval = watchdog_interval()
+    healthy = True
+    while not stop.wait(interval):
+        dead = [t.name for t in threads if not t.is_alive()]
+        if dead:
+            log.error("hub.loop_died threads=%s: exiting so systemd restarts the hub", ",".join(dead))
+            healthy = False
+            stop.set()
+            break
+        now = time.monotonic()
+        stale = [w.name for w in ingest if now - w.beat > STALE_LOOP_S]
+        if stale:
+            log.error("hub.loop_wedged ingest=%s: no watchdog pat (systemd restarts the hub)", ",".join(stale))
+            notifier.notify(f"STATUS=ingest loop {','.join(stale)} wedged")
+            continue
+        notifier.notify("WATCHDOG=1")
+    notifier.notify("STOPPING=1")
+    return healthy
+
+
+def run(settings: HubSettings, stop: threading.Event, *, web: bool = True, workers: int | None = None) -> bool:
+    """Run until ``stop``; False when a loop died (the caller exits non-zero)."""
     db.migrate(settings.database_url)
     threads = []
+    ingest = []
     for i in range(workers or settings.ingest_workers):
         worker = IngestWorker(settings, f"{i + 1}", downlink=(i == 0))
+        ingest.append(worker)
         threads.append(threading.Thread(target=worker.run, args=(stop,), name=f"ingest-{i + 1}", daemon=True))
     threads.append(threading.Thread(target=alert_loop, args=(settings, stop), name="alerts", daemon=True))
     llm = None
@@ -66,13 +112,25 @@ def run(settings: HubSettings, stop: threading.Event, *, web: bool = True, worke
         log.info("hub.dashboard http://%s:%d/", settings.host, server.server_port)
     for t in threads:
         t.start()
-    stop.wait()
+    healthy = supervise(stop, threads, ingest)
     if server is not None:
         server.shutdown()
     for t in threads:
         t.join(10)
     if llm is not None:
         llm.stop()
+    return healthy
+
+
+def run_ingest(settings: HubSettings, stop: threading.Event, name: str) -> bool:
+    """`hisab-hub ingest`: one worker, supervised like `run`."""
+    db.migrate(settings.database_url)
+    worker = IngestWorker(settings, name)
+    thread = threading.Thread(target=worker.run, args=(stop,), name=f"ingest-{name}", daemon=True)
+    thread.start()
+    healthy = supervise(stop, [thread], [worker])
+    thread.join(10)
+    return healthy
 
 
 def wsgi():

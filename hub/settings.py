@@ -1,4 +1,5 @@
-"""The one settings object of the hub, read from ``HUB_*`` environment variables.
+"""The one settings object of the hub, read from ``HUB_*`` environment variables and, for
+secrets, from systemd credential files (``$CREDENTIALS_DIRECTORY``, ``LoadCredential=``).
 
 Defaults run against the local stack of ``make hub`` (Mosquitto and PostgreSQL on loopback).
 Nothing else in hub/ reads ``os.environ``.
@@ -7,11 +8,16 @@ Nothing else in hub/ reads ``os.environ``.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 PREFIX = "HUB_"
+# Settings that carry a password or key: each may come from a credential file of that name
+# (e.g. LoadCredential=database_url:/etc/hisab/hub-credentials/database_url), so it never
+# sits in an environment file or the unit. An HUB_* variable still wins, as on the box.
+CREDENTIAL_KEYS = ("database_url", "mqtt_url", "secret_key", "smtp_url", "sms_url")
 
 
 class HubSettings(BaseModel):
@@ -42,15 +48,35 @@ class HubSettings(BaseModel):
     alert_email_to: str = Field("", description="comma-separated recipients of alert email")
     sms_url: str | None = Field(None, description="HTTP gateway that takes POST {to, message} JSON; unset = no SMS")
     sms_to: str = Field("", description="comma-separated phone numbers for SMS alerts")
+    broker_passwd_file: Path | None = Field(None, description="Mosquitto password file in which POST /api/v1/devices "
+                                            "creates box accounts (user = device id); unset = registration refused")
+    broker_pid_file: Path | None = Field(None, description="the broker's pid file: it gets SIGHUP after an account "
+                                         "change; unset = something else reloads it (a systemd path unit, see "
+                                         "docs/technician.md)")
+    box_mqtt_url: str | None = Field(None, description="broker address handed to boxes at registration, "
+                                     "mqtt[s]://host:port; unset = HUB_MQTT_URL's scheme, host and port")
 
 
 class HubSettingsError(Exception):
     pass
 
 
+def _credentials(environ: dict[str, str]) -> dict[str, str]:
+    directory = environ.get("CREDENTIALS_DIRECTORY")
+    if not directory:
+        return {}
+    values = {}
+    for key in CREDENTIAL_KEYS:
+        path = Path(directory) / key
+        if path.is_file():
+            values[key] = path.read_text().strip()
+    return values
+
+
 def load(environ: dict[str, str] | None = None, **overrides: Any) -> HubSettings:
+    """Settings from credential files, ``HUB_*`` variables and explicit overrides (in rising priority)."""
     environ = dict(os.environ if environ is None else environ)
-    values: dict[str, Any] = {}
+    values: dict[str, Any] = _credentials(environ)
     for name, raw in environ.items():
         key = name[len(PREFIX):].lower()
         if name.startswith(PREFIX) and key in HubSettings.model_fields:

@@ -2,9 +2,10 @@
 
 Owns: login (argon2 hashes, sessions, CSRF on every form), the fleet page (online/offline,
 last seen, backlog, disk, CPU temperature, version, alerts), per-shop invoices, the conflict
-queue and its resolutions, supplier master data, and ``GET /api/v1/devices``. Writes go
-through hub.merge so they become downlink events; this module never publishes to MQTT
-(the ingest workers deliver the queued downlink).
+queue and its resolutions, supplier master data, ``GET /api/v1/devices`` and the box
+registration ``POST /api/v1/devices`` (hub.registration). Writes go through hub.merge so they
+become downlink events; this module never publishes to MQTT (the ingest workers deliver the
+queued downlink).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from flask import Flask, abort, flash, g, jsonify, redirect, render_template, re
 from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import CSRFProtect
 
-from hub import db, merge, uptime, users
+from hub import db, merge, registration, uptime, users
 from hub.settings import HubSettings
 
 DEVICES_SQL = """
@@ -26,7 +27,7 @@ SELECT d.device_id, d.state, d.state = 'online' AS online, d.last_seen, d.status
        (SELECT count(*) FROM conflicts c WHERE c.device_id = d.device_id AND c.status = 'open') AS conflicts,
        (SELECT coalesce(json_agg(a.message), '[]') FROM alerts a WHERE a.device_id = d.device_id
             AND a.closed_at IS NULL) AS alerts,
-       d.health,
+       d.health, d.last_update, d.registered_at, d.public_key,
        (SELECT row_to_json(r) FROM (SELECT at, state, events, invoices FROM reconciles r WHERE r.device_id = d.device_id
             ORDER BY id DESC LIMIT 1) r) AS reconcile
 FROM devices d ORDER BY d.device_id
@@ -76,6 +77,7 @@ def create_app(settings: HubSettings, test_config: dict | None = None) -> Flask:
         header = req.headers.get("Authorization", "")
         if header.startswith("Bearer "):
             row = users.user_for_token(conn(), header[7:].strip())
+            g.bearer = row is not None  # authenticated by the token alone: no CSRF (a browser cannot add it)
             return Operator(row["name"], row["role"]) if row else None
         return None
 
@@ -184,8 +186,30 @@ def create_app(settings: HubSettings, test_config: dict | None = None) -> Flask:
                          "last_seen": d["last_seen"].isoformat() if d["last_seen"] else None,
                          "backlog": d["backlog"], "invoices": d["invoices"], "state": d["state"],
                          "version": d["version"], "disk_percent": d["disk_percent"], "cpu_temp": d["cpu_temp"],
-                         "acked_seq": d["acked_seq"], "open_conflicts": d["conflicts"], "alerts": d["alerts"]}
+                         "acked_seq": d["acked_seq"], "open_conflicts": d["conflicts"], "alerts": d["alerts"],
+                         "last_update": d["last_update"], "public_key": d["public_key"],
+                         "registered_at": d["registered_at"].isoformat() if d["registered_at"] else None}
                         for d in conn().execute(DEVICES_SQL)])
 
+    @app.post("/api/v1/devices")
+    @login_required
+    def api_register_device():
+        """A technician's provisioning registers a box: its broker account and key (hub.registration)."""
+        if not g.get("bearer"):
+            csrf.protect()  # a session (browser) must carry the CSRF token; a bearer token needs none
+        if current_user.role not in users.ROLES:
+            return jsonify(error="Only hub operators and admins may register boxes.", code="forbidden"), 403
+        try:
+            req = registration.parse(request.get_json(silent=True), settings)
+            with conn().transaction():
+                status, answer = registration.register(conn(), settings, req, current_user.id, current_user.role)
+        except registration.RegistrationError as exc:
+            return jsonify(error=exc.message, code=exc.code), exc.status
+        response = jsonify(answer)
+        response.status_code = status
+        response.headers["Cache-Control"] = "no-store"  # it may hold a password
+        return response
+
     csrf.exempt(api_devices)  # read-only, bearer or session
+    csrf.exempt(api_register_device)  # checked above: CSRF for sessions, none for bearer tokens
     return app

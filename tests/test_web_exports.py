@@ -147,3 +147,16 @@ def test_reports_in_bengali_use_bengali_digits(staff_client, webbox_):
     staff_client.post("/language", data={"language": "bn", "csrf_token": csrf_token(staff_client, "/")})
     html = staff_client.get(f"/reports?month={MONTH}").get_data(as_text=True)
     assert "২০২৬" in html
+
+
+def test_slim_report_rows_give_the_same_reports_as_full_documents(webbox_):
+    from appliance import reports
+
+    approved_invoices(webbox_, 4)
+    approved_invoices(webbox_, 2, status="extracted")
+    rm = webbox_.readmodel
+    for build in (lambda rows: reports.monthly_purchases(rows, "2026"),
+                  lambda rows: reports.spend_by_supplier(rows, MONTH),
+                  lambda rows: reports.vat_input_by_rate(rows, MONTH),
+                  lambda rows: reports.waiting_for_review(rows)):
+        assert build(rm.all_invoices(slim=True)).as_csv() == build(rm.all_invoices()).as_csv()

@@ -105,6 +105,18 @@ class Extractor:
         t = time.monotonic()
         result = self._fields(read, source, timings)
         timings["fields"] = _ms(t) - timings.get("llm", 0.0)
+        if read.source == "ocr" and _amounts_unread(result):
+            # second pass: table rules make Tesseract drop whole rows of a ruled table
+            t = time.monotonic()
+            try:
+                again = self._read(data, info, timings, unrule=True)
+            except OcrError:
+                again = None
+            if again is not None and again.lines:
+                second = self._fields(again, source, timings)
+                if _amounts_unread(second) < _amounts_unread(result):
+                    result = second
+            timings["second_pass"] = _ms(t)
         timings["total"] = _ms(started)
         result["timings_ms"] = timings
         return result
@@ -120,9 +132,9 @@ class Extractor:
 
     # --- stages ---------------------------------------------------------------
 
-    def _read(self, data: bytes, info: DocumentInfo, timings: dict[str, float]) -> _Read:
+    def _read(self, data: bytes, info: DocumentInfo, timings: dict[str, float], unrule: bool = False) -> _Read:
         pages = min(info.pages, self.options.limits.max_pages)
-        if info.kind == "pdf":
+        if info.kind == "pdf" and not unrule:
             text_pages = read_pages(data, pages)
             if text_pages is not None:
                 return _Read(number_lines(text_pages), "text_layer")
@@ -131,7 +143,7 @@ class Extractor:
         for page in range(pages):
             img = render_page(data, page, dpi=self.options.dpi, limits=self.options.limits)
             # a PDF without a usable text layer is nearly always a scan: deskew it like a photo
-            prepared = prepare(img, digital=False)
+            prepared = prepare(img, digital=False, unrule=unrule)
             if prepared.ink_ratio < 0.0003:
                 continue  # blank page
             words = ocr_words(prepared.image, self.options.languages, self.options.tesseract_timeout_s, page,
@@ -325,6 +337,10 @@ class Extractor:
         timings["total"] = _ms(started)
         result["timings_ms"] = timings
         return result
+
+
+def _amounts_unread(result: dict[str, Any]) -> int:
+    return sum(result[f] is None for f in ("subtotal", "vat_amount", "total"))
 
 
 def _language(lines: list[Line]) -> str | None:
