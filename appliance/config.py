@@ -42,6 +42,9 @@ class Settings(BaseModel):
     worker_threads: int = Field(2, ge=1, le=16, description="CPU threads for OCR and the model")
     web_threads: int = Field(8, ge=1, le=64, description="gunicorn threads of the one web worker")
     poll_seconds: float = Field(1.0, gt=0, description="how often loops re-scan the journal")
+    tls_certfile: Path | None = Field(None, description="PEM certificate: serve HTTPS (phones install the PWA "
+                                                        "and use it offline only over HTTPS)")
+    tls_keyfile: Path | None = Field(None, description="PEM private key of tls_certfile")
     tally_party_ledger_from_supplier: bool = Field(
         True, description="Tally party ledger named after each invoice's supplier (else tally_party_ledger)")
     tally_party_ledger: str = Field("Sundry Creditors", min_length=1,
@@ -77,6 +80,8 @@ class Settings(BaseModel):
     def _storage_levels(self) -> Settings:
         if self.storage_warn_percent > self.storage_readonly_percent:
             raise ValueError("storage_warn_percent must not exceed storage_readonly_percent")
+        if bool(self.tls_certfile) != bool(self.tls_keyfile):
+            raise ValueError("set both tls_certfile and tls_keyfile, or neither")
         return self
 
     @field_validator("mqtt_url")

@@ -15,7 +15,7 @@ import secrets
 import psycopg
 from flask import Flask, abort, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
-from flask_wtf.csrf import CSRFProtect
+from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from hub import db, merge, registration, uptime, users
 from hub.settings import HubSettings
@@ -87,6 +87,13 @@ def create_app(settings: HubSettings, test_config: dict | None = None) -> Flask:
             return jsonify(error="Log in or send 'Authorization: Bearer <token>' (hisab-hub token create NAME).",
                            code="unauthorized"), 401
         return redirect(url_for("login", next=request.path))
+
+    @app.errorhandler(CSRFError)
+    def csrf_refused(exc):
+        if request.path.startswith("/api/"):
+            return jsonify(error="Send the CSRF token with a session, or use 'Authorization: Bearer <token>'.",
+                           code="csrf"), 400
+        return exc
 
     @app.errorhandler(404)
     def not_found(exc):

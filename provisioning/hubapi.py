@@ -4,12 +4,16 @@ The contract (the hub implements it; keep both sides to it)::
 
     POST <hub>/api/v1/devices
     Authorization: Bearer <operator token>          (hisab-hub token create NAME)
-    {"device_id": "...", "public_key": "ssh-ed25519 AAAA... hisab-<id>"}
+    {"device_id": "...", "public_key": "ssh-ed25519 AAAA... hisab-<id>", "rotate": false}
 
-    201 (new) or 200 (already known, credentials re-issued)
-    {"mqtt_username": "...", "mqtt_password": "...", "mqtt_url": "mqtts://hub.example:8883"}
+    201 (new) {"mqtt_username": "...", "mqtt_password": "...", "mqtt_url": "mqtts://hub.example:8883", ...}
+    200 (already known with this key) the same WITHOUT "mqtt_password": the hub keeps only the
+        broker's hash and never hands a password out twice; with "rotate": true it issues a new
+        one (the old one stops working) and answers with "mqtt_password"
+    409 the device id is registered with another key
 
-The hub creates the broker account and an ACL limited to ``hisab/v1/<device_id>/#``.
+The hub creates the broker account (user = device id) whose pattern ACL limits it to
+``hisab/v1/<device_id>/up/#`` (write) and ``.../down/#`` (read) — hub/registration.py.
 The answer holds a password: it is turned into the relay's credential file and never
 printed, logged or put in an exception message — nor is the operator token.
 """
@@ -26,10 +30,14 @@ from provisioning.identity import Identity, ProvisionError
 TIMEOUT_S = 20
 
 
-def register(hub: str, token: str, identity: Identity) -> str:
-    """Register ``identity`` with the hub; return the relay's full MQTT URL (a secret)."""
+def register(hub: str, token: str, identity: Identity, rotate: bool = False) -> str:
+    """Register ``identity`` with the hub; return the relay's full MQTT URL (a secret).
+
+    ``rotate`` asks for a new password for a box the hub already knows (``--reregister``).
+    """
     url = hub.rstrip("/") + "/api/v1/devices"
-    body = json.dumps({"device_id": identity.device_id, "public_key": identity.public_key}).encode()
+    body = json.dumps({"device_id": identity.device_id, "public_key": identity.public_key,
+                       "rotate": rotate}).encode()
     request = urllib.request.Request(url, data=body, method="POST", headers={
         "Authorization": f"Bearer {token}", "Content-Type": "application/json", "Accept": "application/json"})
     try:
@@ -43,6 +51,10 @@ def register(hub: str, token: str, identity: Identity) -> str:
                              "or provision without --hub and register later.") from None
     except ValueError:
         raise ProvisionError(f"The hub at {url} did not answer with JSON: is --hub the hub's address?") from None
+    if isinstance(answer, dict) and "mqtt_url" in answer and answer.get("mqtt_password") is None:
+        raise ProvisionError(f"The hub at {url} already has '{identity.device_id}' registered with this box's key and "
+                             "does not hand its MQTT password out twice. Re-run with --reregister to get a new one "
+                             "(the old one stops working).")
     try:
         return mqtt_url_with_credentials(answer["mqtt_url"], answer["mqtt_username"], answer["mqtt_password"])
     except (KeyError, TypeError):

@@ -129,7 +129,7 @@ def _hub_step(req: ProvisionRequest, ident: identity.Identity) -> tuple[str, str
     if not req.hub_token:
         raise ProvisionError("Registering with the hub needs an operator token: --hub-token or HISAB_HUB_TOKEN "
                              "(create one on the hub with `hisab-hub token create NAME`).")
-    url = hubapi.register(req.hub, req.hub_token, ident)
+    url = hubapi.register(req.hub, req.hub_token, ident, rotate=req.reregister)
     outcome = identity.store_mqtt_url(target, url)
     return outcome, f"registered with {req.hub}; MQTT credentials in {CREDENTIALS}/mqtt_url (0600)"
 

@@ -76,3 +76,41 @@ def test_extract_prints_json_lines_and_an_error_for_a_bad_file(tmp_path):
     assert line["source"] == str(bad) and line["error"]
     assert line["total"] is None and line["needs_review"]
     assert result.returncode == 2
+
+
+def test_web_serves_https_when_given_a_certificate(tmp_path):
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "hisab.local")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(1).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+            .sign(key, hashes.SHA256()))
+    (tmp_path / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                                         serialization.PrivateFormat.PKCS8,
+                                                         serialization.NoEncryption()))
+    port = free_port()
+    env = {**os.environ, "HISAB_TLS_CERTFILE": str(tmp_path / "cert.pem"),
+           "HISAB_TLS_KEYFILE": str(tmp_path / "key.pem")}
+    proc = subprocess.Popen([sys.executable, "-m", "appliance", "web", "--data-dir", str(tmp_path / "d"),
+                             "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(150):
+            try:
+                response = requests.get(f"https://127.0.0.1:{port}/login", timeout=2,
+                                        verify=False)  # self-signed: the point is that TLS is spoken
+                break
+            except requests.ConnectionError:
+                assert proc.poll() is None
+                time.sleep(0.2)
+        assert response.status_code == 200 and response.url.startswith("https://")
+    finally:
+        proc.terminate()
+        proc.wait(20)

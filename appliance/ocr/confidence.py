@@ -50,12 +50,14 @@ def best(cands: list[Candidate]) -> tuple[Candidate | None, float, bool]:
 
 def reasons(values: dict[str, object], conf: dict[str, float], currency: str, bin_printed: bool = True) -> list[str]:
     """Review reasons; `bin_printed` False means the page shows no BIN label and no BIN-like number
-    (a small shop's memo), so an empty BIN is the right answer, not a doubt."""
+    (a small shop's memo), so an empty BIN is the right answer, not a doubt, unless VAT is
+    charged: input VAT needs the seller's BIN, so that memo is looked at."""
     out: list[str] = []
     for name in REQUIRED + EXPECTED:
         if values.get(name) is None:
             out.append(f"{name}:missing")
-    if values.get("supplier_bin") is None and currency == "BDT" and bin_printed:
+    vat_charged = bool(values.get("vat_amount")) or values.get("vat_amount") is None
+    if values.get("supplier_bin") is None and currency == "BDT" and (bin_printed or vat_charged):
         out.append("supplier_bin:missing")
     for name, value in conf.items():
         if values.get(name) is not None and value < REVIEW_BELOW:

@@ -43,6 +43,8 @@ class WebServer(BaseApplication):
             "proc_name": "hisab-web",
             "control_socket_disable": True,  # no socket in $HOME: systemd is the only controller
             "worker_exit": lambda server, worker: _close_box(worker),
+            "certfile": str(settings.tls_certfile) if settings.tls_certfile else None,
+            "keyfile": str(settings.tls_keyfile) if settings.tls_keyfile else None,
             **(options or {}),
         }
         super().__init__()
