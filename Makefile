@@ -9,7 +9,7 @@ APT_PACKAGES := tesseract-ocr tesseract-ocr-ben tesseract-ocr-eng mosquitto post
 	fonts-noto-core chromium poppler-utils sqlite3
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup apt venv model run test test-fast bench bench-extract hub lint clean-data
+.PHONY: setup apt venv model run test test-fast bench bench-extract bench-hub hub lint clean-data
 
 setup: apt venv model ## idempotent: apt packages, .venv, pinned packages, the bundled model
 
@@ -52,6 +52,9 @@ bench: setup ## speed and memory figures against their targets
 bench-extract: setup ## extraction accuracy, calibration and speed on a generated corpus
 	$(BIN)/python -m tests.bench_extract
 	$(BIN)/python -m tests.bench_second_opinion
+
+bench-hub: setup ## one hub machine: 1,000 boxes, ingest per worker, reconnect storm, dashboard at 12 months
+	$(BIN)/python -m tests.bench_hub
 
 hub: setup ## a local hub: Mosquitto, PostgreSQL, ingest and dashboard
 	$(BIN)/hisab-hub run --local

@@ -3,12 +3,14 @@
 Reads only: disk (with the storage guard's level), memory, CPU temperature where the
 board has a sensor, the journal (size, last seq, SQLite quick_check — cached, it reads the
 whole file), the backlog the hub has not acknowledged, the last backup, how long the hub
-has been out of reach, and each process's heartbeat age. It never writes anything and
+has been out of reach, each process's heartbeat age, and the last over-the-air update's
+result (written by provisioning's `update`). It never writes anything and
 never opens the read model (the web adds its own lag to this).
 """
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from pathlib import Path
@@ -21,6 +23,8 @@ from appliance.config import Settings
 from appliance.lifecycle import heartbeats
 from appliance.queue.journal import Journal
 
+UPDATE_RESULT_FILE = "update-result.json"  # provisioning/update.py writes it into the data dir
+UPDATE_KEYS = ("result", "from_version", "to_version", "running_version", "reason", "started_at", "finished_at")
 QUICK_CHECK_EVERY_S = 600.0  # quick_check reads every page: not on each request of a 5-year-old phone
 HEARTBEAT_STALE_S = 180.0
 _checks: dict[Path, tuple[float, str]] = {}
@@ -54,6 +58,22 @@ def journal_check(journal: Journal, max_age_s: float = QUICK_CHECK_EVERY_S) -> s
     with _checks_lock:
         _checks[journal.path] = (now, verdict)
     return verdict
+
+
+def last_update(settings: Settings) -> dict[str, Any] | None:
+    """The last update's outcome (updated / rolled_back / unchanged, versions, why), or None if never updated."""
+    try:
+        record = json.loads((settings.data_dir / UPDATE_RESULT_FILE).read_text())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        return {"result": "unknown", "reason": f"{UPDATE_RESULT_FILE} unreadable: {exc}"[:300]}
+    if not isinstance(record, dict):
+        return {"result": "unknown", "reason": f"{UPDATE_RESULT_FILE} is not an object"}
+    found = {k: record.get(k) for k in UPDATE_KEYS if k in record}
+    if isinstance(found.get("reason"), str):
+        found["reason"] = found["reason"][:300]
+    return found
 
 
 def _offline_since(beats: dict[str, dict[str, Any]], settings: Settings) -> float | None:
@@ -103,6 +123,7 @@ def snapshot(settings: Settings, journal: Journal, now: float | None = None,
                    "copy_error": last.get("copy_error") if last else None},
         "processes": processes,
         "stale_after_s": stale_after_s,
+        "update": last_update(settings),
     }
 
 

@@ -99,13 +99,15 @@ def apply(invoice: dict[str, Any] | None, event: Event) -> dict[str, Any] | None
         inv["status"] = EXPORTED
         inv["exported_to"] = sorted(set(inv["exported_to"]) | {p["target"]})
     elif kind == "suggested":
-        if p["field"] in inv.get("edited", []) or inv["status"] in (APPROVED, EXPORTED):
-            return inv  # a person typed or approved this value: a suggestion never reaches it
+        if p["field"] in inv.get("edited", []) or p["field"] in inv.get("decided", []) \
+                or inv["status"] in (APPROVED, EXPORTED):
+            return inv  # a person typed, decided or approved this value: a suggestion never reaches it
         others = [s for s in inv["suggestions"] if s["field"] != p["field"]]
         inv["suggestions"] = others + [{"field": p["field"], "value": p["value"],
                                          "confidence": p.get("confidence"), "source": p.get("source", "hub")}]
     elif kind == "suggestion_decided":
         inv["suggestions"] = [s for s in inv["suggestions"] if s["field"] != p["field"]]
+        inv["decided"] = sorted(set(inv.get("decided", [])) | {p["field"]})  # as the hub's second opinion locks it
         if p.get("accepted"):
             inv["fields"][p["field"]] = p["value"]
             inv["needs_review"] = [r for r in inv["needs_review"] if not r.startswith(p["field"] + ":")]

@@ -18,7 +18,11 @@ Online mode (issue 10), each piece in its own module:
 - after every connect, digests per month and per invoice (``appliance.sync_digest``) are compared
   with the hub's over ``up/reconcile`` / ``down/reconcile``; exactly the events the hub lacks go
   up in ``{"lane": "repair"}`` batches; when the digests agree the hub may ack up to the box's cursor;
-- a health check (journal quick_check, read model vs journal, disk, clock) rides with telemetry.
+- a health check (journal quick_check, read model vs journal, disk, clock) rides with telemetry,
+  taken at start (after a crash or power cut) and again with each telemetry snapshot, together
+  with the last over-the-air update's result (provisioning writes ``update-result.json``);
+- a heartbeat (data/run/relay.json: connected, offline since, backlog) for /api/v1/health and the
+  status page, also while no hub is configured, so the systemd watchdog is petted either way.
 
 It must never: move the cursor on a broker PUBACK (that only means the broker has it), send
 password or token hashes up (``user.*``/``token.*`` events are left out of uploads, their
@@ -45,7 +49,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from appliance import __version__, sync_digest, sync_priority
+from appliance import __version__, sync_digest, sync_health, sync_priority
+from appliance.health import last_update
 from appliance.queue.blobs import BlobStore
 from appliance.queue.journal import Event, Journal
 from appliance.sync_blobs import BlobUplink
@@ -56,6 +61,7 @@ CURSOR = "relay-acked"
 PRIVATE_PREFIXES = ("user.", "token.")  # never leave the box
 WIRE_VERSION = 1
 SESSION_EXPIRY_S = 7 * 24 * 3600  # the broker keeps acks/downlink for a box offline up to a week
+HEARTBEAT_S = 5.0
 
 
 # -- the wire format, shared with hub/ ------------------------------------------------
@@ -177,6 +183,9 @@ class Relay:
         self._reconcile_rounds = 0
         self.reconcile_state: dict[str, Any] = {}
         self.health: dict[str, Any] = {}
+        self.process = None  # appliance.lifecycle.Process when run as `hisab relay`: heartbeat + watchdog
+        self.offline_since: float | None = time.time()
+        self._next_beat = 0.0
 
     # -- life -------------------------------------------------------------------------
 
@@ -184,8 +193,11 @@ class Relay:
         """Repair, connect, drain, then wait on ``stop``; returns after a clean goodbye."""
         if not self.settings.mqtt_url:
             log.info("relay.no_hub", extra={"event": "relay.no_hub"})
-            stop.wait()
-            return
+            self.offline_since = None  # no hub is not an outage
+            while True:  # wait, but keep beating: WatchdogSec would otherwise restart an idle relay
+                self.beat()
+                if stop.wait(HEARTBEAT_S):
+                    return
         self.repair()
         self._connect()
         try:
@@ -194,8 +206,32 @@ class Relay:
                 self.wake.wait(min(self.linger_s, self.settings.poll_seconds, 0.25))
                 self.wake.clear()
                 _watchdog()
+                self.beat()
         finally:
             self._goodbye()
+            self.beat(force=True)  # says "not connected" at once rather than when the beat goes stale
+
+    def resume(self, previous: dict[str, Any] | None) -> None:
+        """Carry "offline since" over a restart (a crash, a power cut) from the last heartbeat."""
+        if not previous or not self.settings.mqtt_url:
+            return
+        if previous.get("offline_since"):
+            self.offline_since = min(self.offline_since or time.time(), float(previous["offline_since"]))
+        elif previous.get("connected") and previous.get("at"):
+            self.offline_since = float(previous["at"])  # it was online until its last beat
+
+    def beat(self, force: bool = False) -> None:
+        """Leave the heartbeat /api/v1/health and the status page read (every HEARTBEAT_S)."""
+        now = time.monotonic()
+        if self.process is None or (now < self._next_beat and not force):
+            return
+        self._next_beat = now + HEARTBEAT_S
+        try:
+            self.process.beat(connected=self.connected.is_set(), hub=bool(self.settings.mqtt_url),
+                              offline_since=None if self.connected.is_set() else self.offline_since,
+                              backlog=self.backlog() if self.settings.mqtt_url else None, acked_seq=self._acked)
+        except OSError as exc:  # an ephemeral status file: never worth stopping the sync for
+            log.warning("relay.heartbeat_failed: %s", exc)
 
     def repair(self) -> None:
         """Settle state a crash or a restore left: the cursor can never pass the journal's end."""
@@ -204,9 +240,7 @@ class Relay:
             log.warning("relay.cursor_ahead: hub acked seq %d but the journal ends at %d "
                         "(restored from a backup?); the hub keeps what it has", acked, last)
         self._acked = self._sent_upto = acked
-        from appliance.sync_health import check  # after a crash or power cut: is everything whole?
-
-        self.health = check(self.settings, self.journal)
+        self.health = sync_health.check(self.settings, self.journal)  # after a crash or power cut: all whole?
         log.info("relay.health %s", json.dumps(self.health))
 
     @property
@@ -395,7 +429,9 @@ class Relay:
     def _publish_telemetry(self) -> None:
         try:
             snap = telemetry(str(self.settings.data_dir), self.backlog())
+            self.health = sync_health.check(self.settings, self.journal)  # quick_check cached, the rest cheap
             snap["health"] = self.health
+            snap["update"] = last_update(self.settings)
             snap["sync"] = {"blobs_cursor": self.blobs.cursor, "originals_sent": self.blobs.stats["originals"],
                             "reconcile": {k: v for k, v in self.reconcile_state.items() if k not in ("grouped", "waiting")}}
         except OSError as exc:
@@ -491,12 +527,15 @@ class Relay:
         self._reconcile_rounds = 0
         self.reconcile_state = {"due": True}
         self.connected.set()
+        self.offline_since = None
         self.wake.set()
         log.info("relay.connected session_present=%s", flags.session_present)
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
         was = self.connected.is_set()
         self.connected.clear()
+        if was:
+            self.offline_since = time.time()
         if was and not self._closing:
             log.warning("relay.disconnected: %s", reason_code)
         self._backoff()
@@ -545,9 +584,15 @@ except ImportError:  # pragma: no cover - sdnotify is in requirements.txt
 
 def main(settings) -> int:
     """Entry point of ``hisab relay``: runs until SIGTERM/SIGINT, says `stopped`, exits 0."""
+    from appliance.lifecycle import Process, heartbeats
+
+    previous = heartbeats(settings.data_dir).get("relay")
+    process = Process("relay", settings.data_dir, install_signals=False)
     journal = Journal(settings.journal_path, settings.device_id)
     stop = threading.Event()
     relay = Relay(settings, journal)
+    relay.process = process
+    relay.resume(previous)
 
     def on_signal(signum, frame):
         stop.set()

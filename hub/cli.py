@@ -6,6 +6,7 @@ import json
 import logging
 import sys
 import threading
+import time
 from pathlib import Path
 
 import click
@@ -80,9 +81,12 @@ def ingest(ctx, name):
 def migrate():
     settings = _settings()
     try:
-        db.migrate(settings.database_url)
+        done = db.migrate(settings.database_url, partitions_ahead=settings.partitions_ahead,
+                          retention_months=settings.retention_months)
     except psycopg.OperationalError as exc:
         raise click.ClickException(f"cannot reach PostgreSQL at HUB_DATABASE_URL: {exc}".strip()) from None
+    for line in done:
+        click.echo(f"events partition {line}")
     click.echo("schema up to date")
 
 
@@ -126,29 +130,58 @@ def token_create(name):
 
 @main.command(help="Drive simulated boxes against the hub named by HUB_* (starts no hub).")
 @click.option("--boxes", type=int, default=10, show_default=True)
-@click.option("--invoices", type=int, default=100, show_default=True, help="per box (4 events each)")
-@click.option("--timeout", type=float, default=300.0, show_default=True, help="seconds to wait for the drain")
+@click.option("--invoices", type=int, default=25, show_default=True, help="per box (2 events each, plus edits)")
+@click.option("--edits", type=int, default=2, show_default=True, help="edits per invoice, a burst later")
+@click.option("--bursts", type=int, default=5, show_default=True, help="bursts a box's invoices arrive in")
+@click.option("--spread", type=float, default=10.0, show_default=True, help="seconds the bursts are spread over")
+@click.option("--preload", is_flag=True, help="all work in the journals before connecting (measures the drain)")
+@click.option("--drop-share", type=float, default=0.1, show_default=True, help="share of boxes whose link drops once")
+@click.option("--outage", type=float, default=0.0, help="then a fleet-wide outage of this many seconds: every box back at once")
+@click.option("--outage-invoices", type=int, default=10, show_default=True, help="per box, taken during the outage")
+@click.option("--boxes-per-process", type=int, default=250, show_default=True)
+@click.option("--passwd-file", type=click.Path(path_type=Path),
+              help="the broker's password file: one account per box is added (else boxes use the hub's account)")
+@click.option("--broker-pid", type=int, help="SIGHUP this Mosquitto after adding the accounts")
+@click.option("--hub-pid", "hub_pids", type=int, multiple=True, help="an ingest process to measure (repeatable)")
+@click.option("--api-url", help="the hub dashboard, to check every box through GET /api/v1/devices too")
+@click.option("--api-token", help="bearer token for --api-url (hisab-hub token create)")
+@click.option("--timeout", type=float, default=600.0, show_default=True, help="seconds to wait for each drain")
 @click.option("--json", "as_json", is_flag=True, help="one JSON object on stdout")
-def loadtest(boxes, invoices, timeout, as_json):
+def loadtest(boxes, invoices, edits, bursts, spread, preload, drop_share, outage, outage_invoices, boxes_per_process,
+             passwd_file, broker_pid, hub_pids, api_url, api_token, timeout, as_json):
+    import os
+    import signal
+
     from hub import loadtest as lt
+    from hub.devstack import add_accounts
 
     logging.basicConfig(level=logging.WARNING)
     settings = _settings()
+    plan = lt.Plan(boxes=boxes, invoices=invoices, edits=edits, bursts=bursts, spread_s=spread, preload=preload,
+                   drop_share=drop_share, outage_s=outage, outage_invoices=outage_invoices,
+                   boxes_per_process=boxes_per_process, timeout_s=timeout)
+    accounts = None
+    if passwd_file:
+        def accounts(found):
+            add_accounts(passwd_file, found)
+            if broker_pid:
+                os.kill(broker_pid, signal.SIGHUP)
+            time.sleep(0.5)
+
+    api = (api_url, api_token) if api_url and api_token else None
     if as_json:
-        result = lt.run(settings, boxes, invoices, timeout)
+        result = lt.run(settings, plan, accounts=accounts, hub_pids=hub_pids, api=api)
         click.echo(json.dumps(result))
     else:
-        with click.progressbar(length=boxes * invoices * 4, label="events acked by the hub") as bar:
-            seen = [0]
-
+        with click.progressbar(length=1, label="events acked by the hub") as bar:
             def progress(done, total):
-                bar.update(done - seen[0])
-                seen[0] = done
+                bar.length = max(total, 1)
+                bar.update(done - bar.pos)
 
-            result = lt.run(settings, boxes, invoices, timeout, progress)
+            result = lt.run(settings, plan, accounts=accounts, hub_pids=hub_pids, api=api, progress=progress)
         for key, value in result.items():
-            click.echo(f"{key:>18}: {value}")
-    if result["lost"] or result["duplicated"] or not result["complete"]:
+            click.echo(f"{key:>26}: {value}")
+    if result["lost"] or result["duplicated"] or not result["complete"] or result.get("api_mismatches"):
         sys.exit(1)
 
 

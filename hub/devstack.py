@@ -22,6 +22,8 @@ ACL = """\
 # the hub reads and writes every box's topics
 user {hub}
 topic readwrite hisab/#
+# and the broker's own figures (connected clients, load) for the load test and monitoring
+topic read $SYS/#
 
 # a box may only publish under its own up/ and read its own down/ topics
 pattern write hisab/v1/%u/up/#
@@ -46,6 +48,30 @@ def _wait_port(port: int, proc: subprocess.Popen | None, log: Path, timeout: flo
         except OSError:
             time.sleep(0.05)
     raise RuntimeError(f"nothing listens on port {port} after {timeout}s: {log.read_text() if log.exists() else ''}")
+
+
+def _raise_open_files() -> None:
+    # one descriptor per connected box: lift the soft limit to the hard one (systemd: LimitNOFILE=)
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def add_accounts(passwd_file: Path, accounts: dict[str, str]) -> None:
+    """Append hashed accounts to a Mosquitto password file (``mosquitto_passwd -U`` on a private plain-text copy)."""
+    if not accounts:
+        return
+    plain = passwd_file.with_name(passwd_file.name + ".new")
+    plain.touch(mode=0o600)
+    plain.write_text("".join(f"{name}:{password}\n" for name, password in accounts.items()))
+    try:
+        subprocess.run(["mosquitto_passwd", "-U", str(plain)], check=True, capture_output=True)
+        keep = [line for line in (passwd_file.read_text().splitlines() if passwd_file.exists() else [])
+                if line.split(":", 1)[0] not in accounts]
+        passwd_file.write_text("".join(f"{line}\n" for line in keep) + plain.read_text())
+    finally:
+        plain.unlink(missing_ok=True)
 
 
 @dataclass
@@ -77,6 +103,13 @@ class Mosquitto:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(1)  # SIGHUP re-reads password and ACL files
 
+    def add_users(self, accounts: dict[str, str]) -> None:
+        """Create many accounts with one hashing run and one reload (a thousand boxes for the load test)."""
+        add_accounts(self.passwd_file, accounts)
+        self.passwords.update(accounts)
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(1)
+
     def url(self, user: str, tls: bool = False) -> str:
         scheme, port = ("mqtts", self.tls_port) if tls else ("mqtt", self.port)
         return f"{scheme}://{user}:{self.passwords[user]}@127.0.0.1:{port}"
@@ -98,6 +131,8 @@ class Mosquitto:
             "autosave_interval 1",
             "max_queued_messages 100000",
             "max_inflight_messages 100",
+            "max_connections -1",  # bounded by the open-file limit, raised at start
+            "sys_interval 1",  # $SYS/broker/clients/connected every second
             f"log_dest file {self.root / 'mosquitto.log'}",
             "log_type error", "log_type warning", "log_type notice",
             f"listener {self.port} 127.0.0.1",
@@ -116,7 +151,8 @@ class Mosquitto:
         if not self.passwd_file.exists():
             self.add_user(HUB_USER, "hub-secret")
         log = self.root / "mosquitto.stdout"
-        self.proc = subprocess.Popen(["mosquitto", "-c", str(conf)], stdout=log.open("ab"), stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(["mosquitto", "-c", str(conf)], stdout=log.open("ab"), stderr=subprocess.STDOUT,
+                                     preexec_fn=_raise_open_files)
         self.pid_file.write_text(f"{self.proc.pid}\n")  # mosquitto writes its own only when it daemonises
         _wait_port(self.port, self.proc, self.root / "mosquitto.log")
         if self.tls_port:

@@ -62,8 +62,8 @@ def store_batch(conn: psycopg.Connection, body: dict[str, Any], device: str, thr
         fresh = [e for e in events if after < e["seq"] <= upto and e["seq"] > acked]
         # one statement for the whole batch: PostgreSQL unpacks the JSON array, no per-row round trip
         conn.execute(
-            "INSERT INTO events (device_id, seq, id, hlc, type, invoice_id, actor, payload) "
-            "SELECT %s, r.seq, r.id, r.hlc, r.type, r.invoice_id, r.actor, coalesce(r.payload, '{}') "
+            "INSERT INTO events (device_id, seq, id, hlc, type, invoice_id, actor, payload, occurred_at) "
+            "SELECT %s, r.seq, r.id, r.hlc, r.type, r.invoice_id, r.actor, coalesce(r.payload, '{}'), hisab_hlc_time(r.hlc) "
             "FROM jsonb_to_recordset(%s) AS r(seq bigint, id text, hlc text, type text, invoice_id text, "
             "actor text, payload jsonb) ON CONFLICT DO NOTHING", (device, Jsonb(fresh)))
         conn.execute("INSERT INTO device_ranges VALUES (%s,%s,%s) ON CONFLICT DO NOTHING", (device, after, upto))
@@ -109,15 +109,16 @@ def store_status(conn: psycopg.Connection, device: str, status: dict[str, Any]) 
 
 
 def store_telemetry(conn: psycopg.Connection, device: str, snap: dict[str, Any]) -> None:
+    update = snap.get("update") if isinstance(snap.get("update"), dict) else None  # the box's last OTA result
     with conn.transaction():
         conn.execute(
-            "INSERT INTO devices AS d (device_id, telemetry, backlog, disk_percent, cpu_temp, version, last_seen, health) "
-            "VALUES (%s,%s,%s,%s,%s,%s,now(),%s) ON CONFLICT (device_id) DO UPDATE SET telemetry=excluded.telemetry, "
-            "backlog=excluded.backlog, disk_percent=excluded.disk_percent, cpu_temp=excluded.cpu_temp, "
-            "version=coalesce(excluded.version, d.version), last_seen=now(), "
-            "health=coalesce(excluded.health, d.health)",
+            "INSERT INTO devices AS d (device_id, telemetry, backlog, disk_percent, cpu_temp, version, last_seen, health, "
+            "last_update) VALUES (%s,%s,%s,%s,%s,%s,now(),%s,%s) ON CONFLICT (device_id) DO UPDATE SET "
+            "telemetry=excluded.telemetry, backlog=excluded.backlog, disk_percent=excluded.disk_percent, "
+            "cpu_temp=excluded.cpu_temp, version=coalesce(excluded.version, d.version), last_seen=now(), "
+            "health=coalesce(excluded.health, d.health), last_update=coalesce(excluded.last_update, d.last_update)",
             (device, Jsonb(snap), snap.get("backlog"), snap.get("disk_percent"), snap.get("cpu_temp"), snap.get("version"),
-             Jsonb(snap["health"]) if snap.get("health") else None))
+             Jsonb(snap["health"]) if snap.get("health") else None, Jsonb(update) if update else None))
 
 
 def publish_downlink(conn: psycopg.Connection, client: mqtt.Client, resend_s: float, limit: int = 1000) -> int:

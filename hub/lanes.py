@@ -29,8 +29,9 @@ def store_early(conn: psycopg.Connection, body: dict[str, Any], device: str, thr
         conn.execute("INSERT INTO devices (device_id) VALUES (%s) ON CONFLICT DO NOTHING", (device,))
         acked = conn.execute("SELECT acked_seq FROM devices WHERE device_id=%s FOR UPDATE", (device,)).fetchone()["acked_seq"]
         inserted = conn.execute(
-            "INSERT INTO events (device_id, seq, id, hlc, type, invoice_id, actor, payload, early) "
-            "SELECT %s, r.seq, r.id, r.hlc, r.type, r.invoice_id, r.actor, coalesce(r.payload, '{}'), r.seq > %s "
+            "INSERT INTO events (device_id, seq, id, hlc, type, invoice_id, actor, payload, early, occurred_at) "
+            "SELECT %s, r.seq, r.id, r.hlc, r.type, r.invoice_id, r.actor, coalesce(r.payload, '{}'), r.seq > %s, "
+            "hisab_hlc_time(r.hlc) "
             "FROM jsonb_to_recordset(%s) AS r(seq bigint, id text, hlc text, type text, invoice_id text, "
             "actor text, payload jsonb) ON CONFLICT DO NOTHING RETURNING seq, invoice_id",
             (device, acked, Jsonb(events))).fetchall()

@@ -136,19 +136,13 @@ class Merge:
         if kind == "invoice.extracted":
             changes = inv.write(extracted_fields(payload.get("result") or {}), event["hlc"])
             inv.status = "extracted" if inv.status in ("received", "processing", "failed") else inv.status
+        elif kind == "invoice.suggestion_decided":
+            # a person on the box accepted or dismissed a suggestion: it is gone; accepted, it is their edit
+            inv.suggestions = [s for s in inv.suggestions if s.get("field") != payload.get("field")]
+            accepted = {payload["field"]: payload.get("value")} if payload.get("accepted") and payload.get("field") else {}
+            changes = {"decided": payload, **self._box_edit(inv, event, accepted, pending_hub_edits)}
         elif kind == "invoice.edited":
-            box_fields = dict(payload.get("fields") or {})
-            for hub_edit in pending_hub_edits:
-                disputed = conflict_fields(box_fields, hub_edit["payload"].get("fields") or {}, self.threshold)
-                if disputed:
-                    hub_fields = hub_edit["payload"]["fields"]
-                    self.conflicts.append((
-                        self.device, invoice_id, ",".join(disputed), event["id"], hub_edit["id"],
-                        Jsonb({f: box_fields[f] for f in disputed}), Jsonb({f: hub_fields[f] for f in disputed}),
-                        event["actor"], hub_edit["actor"]))
-                    for f in disputed:
-                        inv.held[f] = box_fields.pop(f)
-            changes = inv.write(box_fields, event["hlc"])
+            changes = self._box_edit(inv, event, dict(payload.get("fields") or {}), pending_hub_edits)
         elif kind == "invoice.suggested":
             inv.suggestions = [s for s in inv.suggestions if s.get("field") != payload.get("field")] + [payload]
             changes = {"suggested": payload}
@@ -160,6 +154,21 @@ class Merge:
         self.versions.append({"invoice_id": invoice_id, "version": inv.version, "event_id": event["id"], "type": kind,
                               "actor": event["actor"], "origin": origin or f"box:{self.device}", "hlc": event["hlc"],
                               "changes": changes})
+
+    def _box_edit(self, inv: Invoice, event: dict[str, Any], box_fields: dict[str, Any],
+                  pending_hub_edits: list[dict]) -> dict[str, Any]:
+        """A person's change on the box: LWW per field, or held in a conflict against a hub edit it had not seen."""
+        for hub_edit in pending_hub_edits:
+            disputed = conflict_fields(box_fields, hub_edit["payload"].get("fields") or {}, self.threshold)
+            if disputed:
+                hub_fields = hub_edit["payload"]["fields"]
+                self.conflicts.append((
+                    self.device, inv.invoice_id, ",".join(disputed), event["id"], hub_edit["id"],
+                    Jsonb({f: box_fields[f] for f in disputed}), Jsonb({f: hub_fields[f] for f in disputed}),
+                    event["actor"], hub_edit["actor"]))
+                for f in disputed:
+                    inv.held[f] = box_fields.pop(f)
+        return inv.write(box_fields, event["hlc"])
 
     def _save(self) -> None:
         conn = self.conn

@@ -216,3 +216,108 @@ ALTER TABLE devices ADD COLUMN IF NOT EXISTS registered_at timestamptz;
 ALTER TABLE devices ADD COLUMN IF NOT EXISTS registered_by text;
 ALTER TABLE devices ADD COLUMN IF NOT EXISTS credentials_at timestamptz; -- last password issued (never stored)
 ALTER TABLE devices ADD COLUMN IF NOT EXISTS last_update jsonb;      -- provisioning's update-result.json
+
+-- issue 11: events partitioned by month, partitions made ahead, retention; dashboard indexes ----------
+-- The month is the event's own HLC wall time (13 ms digits), not the time it arrived: a resend of
+-- the same (device, seq) carries the same stamp, so it lands in the same partition and the primary
+-- key (which PostgreSQL requires to contain the partition key) still refuses it.
+CREATE OR REPLACE FUNCTION hisab_hlc_time(hlc text) RETURNS timestamptz LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN hlc ~ '^[0-9]{13}-' THEN to_timestamp(left(hlc, 13)::bigint / 1000.0)
+                ELSE timestamptz '1970-01-01 00:00:00+00' END
+$$;
+
+-- the partition of one UTC month; NULL when it exists, 'skipped …' when the default partition already
+-- holds rows of that month (a box with a wrong clock): those stay in the default, nothing is lost
+CREATE OR REPLACE FUNCTION hisab_events_partition(month date) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    name text := 'events_' || to_char(month, 'YYYY_MM');
+BEGIN
+    IF to_regclass(name) IS NOT NULL THEN
+        RETURN NULL;
+    END IF;
+    EXECUTE format('CREATE TABLE %I PARTITION OF events FOR VALUES FROM (%L) TO (%L)', name,
+                   month::timestamp AT TIME ZONE 'UTC', (month + interval '1 month')::timestamp AT TIME ZONE 'UTC');
+    RETURN 'created ' || name;
+EXCEPTION WHEN check_violation THEN
+    RAISE WARNING 'events partition % not created: the default partition holds rows of that month', name;
+    RETURN 'skipped ' || name;
+END $$;
+
+-- run by `hisab-hub migrate` and daily by the hub: months from last month to `ahead` months ahead exist;
+-- with retention_months > 0, monthly partitions ending more than that many months ago are dropped
+CREATE OR REPLACE FUNCTION hisab_maintain_partitions(ahead integer DEFAULT 3, retention_months integer DEFAULT 0)
+RETURNS text[] LANGUAGE plpgsql AS $$
+DECLARE
+    this date := date_trunc('month', now() AT TIME ZONE 'UTC')::date;
+    done text[] := '{}';
+    result text;
+    part record;
+BEGIN
+    FOR i IN -1..ahead LOOP
+        result := hisab_events_partition((this + make_interval(months => i))::date);
+        IF result IS NOT NULL THEN
+            done := done || result;
+        END IF;
+    END LOOP;
+    IF retention_months > 0 THEN
+        FOR part IN SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+                    WHERE i.inhparent = 'events'::regclass AND c.relname ~ '^events_[0-9]{4}_[0-9]{2}$' ORDER BY 1 LOOP
+            IF to_date(substr(part.relname, 8), 'YYYY_MM') < this - make_interval(months => retention_months) THEN
+                EXECUTE format('DROP TABLE %I', part.relname);
+                done := done || ('dropped ' || part.relname);
+            END IF;
+        END LOOP;
+    END IF;
+    RETURN done;
+END $$;
+
+-- one-time conversion of a plain `events` table (every hub before issue 11, and a fresh database,
+-- whose CREATE TABLE above made a plain one): copy into monthly partitions under the same name
+DO $$
+DECLARE
+    month date;
+BEGIN
+    IF (SELECT relkind FROM pg_class WHERE oid = 'events'::regclass) = 'r' THEN
+        LOCK TABLE events IN ACCESS EXCLUSIVE MODE;
+        ALTER TABLE events RENAME TO events_unpartitioned;
+        ALTER TABLE events_unpartitioned RENAME CONSTRAINT events_pkey TO events_unpartitioned_pkey;
+        ALTER INDEX events_id RENAME TO events_unpartitioned_id;
+        CREATE TABLE events (LIKE events_unpartitioned INCLUDING DEFAULTS, occurred_at timestamptz NOT NULL,
+                             PRIMARY KEY (device_id, seq, occurred_at)) PARTITION BY RANGE (occurred_at);
+        CREATE TABLE events_default PARTITION OF events DEFAULT;
+        CREATE INDEX events_id ON events (device_id, id);
+        FOR month IN SELECT DISTINCT date_trunc('month', hisab_hlc_time(hlc) AT TIME ZONE 'UTC')::date
+                     FROM events_unpartitioned
+                     WHERE hisab_hlc_time(hlc) BETWEEN '2020-01-01' AND now() + interval '1 year' LOOP
+            PERFORM hisab_events_partition(month);
+        END LOOP;
+        PERFORM hisab_maintain_partitions(3, 0);
+        INSERT INTO events SELECT u.*, hisab_hlc_time(u.hlc) FROM events_unpartitioned u;
+        DROP TABLE events_unpartitioned;
+    END IF;
+END $$;
+
+-- the fleet page counts each box's invoices: a counter kept by statement triggers, not a count(*)
+-- over millions of rows on every page view
+ALTER TABLE devices ADD COLUMN IF NOT EXISTS invoice_count bigint;
+CREATE OR REPLACE FUNCTION hisab_count_invoices() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        UPDATE devices d SET invoice_count = d.invoice_count + n.n
+        FROM (SELECT device_id, count(*) AS n FROM changed GROUP BY device_id) n WHERE d.device_id = n.device_id;
+    ELSE
+        UPDATE devices d SET invoice_count = d.invoice_count - n.n
+        FROM (SELECT device_id, count(*) AS n FROM changed GROUP BY device_id) n WHERE d.device_id = n.device_id;
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE OR REPLACE TRIGGER invoices_counted AFTER INSERT ON invoices REFERENCING NEW TABLE AS changed
+    FOR EACH STATEMENT EXECUTE FUNCTION hisab_count_invoices();
+CREATE OR REPLACE TRIGGER invoices_uncounted AFTER DELETE ON invoices REFERENCING OLD TABLE AS changed
+    FOR EACH STATEMENT EXECUTE FUNCTION hisab_count_invoices();
+UPDATE devices d SET invoice_count = (SELECT count(*) FROM invoices i WHERE i.device_id = d.device_id)
+WHERE invoice_count IS NULL;
+ALTER TABLE devices ALTER COLUMN invoice_count SET DEFAULT 0;
+
+-- a shop's page lists its latest invoices
+CREATE INDEX IF NOT EXISTS invoices_recent ON invoices (device_id, updated_at DESC);

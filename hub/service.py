@@ -43,6 +43,19 @@ def alert_loop(settings: HubSettings, stop: threading.Event) -> None:
             stop.wait(5)
 
 
+def partition_loop(settings: HubSettings, stop: threading.Event, every_s: float = 86400.0) -> None:
+    """Daily: make the coming months' `events` partitions and drop those past retention (migrate did it at start)."""
+    while not stop.wait(every_s):
+        try:
+            with db.connect(settings.database_url, autocommit=True) as conn:
+                done = db.maintain_partitions(conn, settings.partitions_ahead, settings.retention_months)
+            if done:
+                log.info("hub.partitions %s", ", ".join(done))
+        except psycopg.Error as exc:
+            log.error("hub.partitions_failed: %s (retried tomorrow; %d months are made ahead)", exc,
+                      settings.partitions_ahead)
+
+
 def stop_on_signals(stop: threading.Event) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
@@ -84,7 +97,8 @@ def supervise(stop: threading.Event, threads: Sequence[threading.Thread], ingest
 
 def run(settings: HubSettings, stop: threading.Event, *, web: bool = True, workers: int | None = None) -> bool:
     """Run until ``stop``; False when a loop died (the caller exits non-zero)."""
-    db.migrate(settings.database_url)
+    db.migrate(settings.database_url, partitions_ahead=settings.partitions_ahead,
+               retention_months=settings.retention_months)
     threads = []
     ingest = []
     for i in range(workers or settings.ingest_workers):
@@ -92,6 +106,7 @@ def run(settings: HubSettings, stop: threading.Event, *, web: bool = True, worke
         ingest.append(worker)
         threads.append(threading.Thread(target=worker.run, args=(stop,), name=f"ingest-{i + 1}", daemon=True))
     threads.append(threading.Thread(target=alert_loop, args=(settings, stop), name="alerts", daemon=True))
+    threads.append(threading.Thread(target=partition_loop, args=(settings, stop), name="partitions", daemon=True))
     llm = None
     if settings.second_opinion_workers:
         from hub.second_opinion import Reader, SecondOpinion
@@ -124,7 +139,8 @@ def run(settings: HubSettings, stop: threading.Event, *, web: bool = True, worke
 
 def run_ingest(settings: HubSettings, stop: threading.Event, name: str) -> bool:
     """`hisab-hub ingest`: one worker, supervised like `run`."""
-    db.migrate(settings.database_url)
+    db.migrate(settings.database_url, partitions_ahead=settings.partitions_ahead,
+               retention_months=settings.retention_months)
     worker = IngestWorker(settings, name)
     thread = threading.Thread(target=worker.run, args=(stop,), name=f"ingest-{name}", daemon=True)
     thread.start()

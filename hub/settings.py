@@ -48,6 +48,8 @@ class HubSettings(BaseModel):
     alert_email_to: str = Field("", description="comma-separated recipients of alert email")
     sms_url: str | None = Field(None, description="HTTP gateway that takes POST {to, message} JSON; unset = no SMS")
     sms_to: str = Field("", description="comma-separated phone numbers for SMS alerts")
+    partitions_ahead: int = Field(3, ge=1, le=24, description="months of `events` partitions made ahead (at start, daily)")
+    retention_months: int = Field(0, ge=0, description="drop `events` months older than this; 0 = keep every month")
     broker_passwd_file: Path | None = Field(None, description="Mosquitto password file in which POST /api/v1/devices "
                                             "creates box accounts (user = device id); unset = registration refused")
     broker_pid_file: Path | None = Field(None, description="the broker's pid file: it gets SIGHUP after an account "

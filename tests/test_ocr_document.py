@@ -58,9 +58,9 @@ def minimal_pdf(pages: int) -> bytes:
     return out.getvalue()
 
 
-def code_of(data: bytes, name: str, limits: Limits = Limits()) -> str:
+def code_of(data: bytes, name: str, limits: Limits | None = None) -> str:
     with pytest.raises(DocumentError) as err:
-        inspect(data, name, limits)
+        inspect(data, name, limits or Limits())
     assert err.value.message and err.value.message.endswith(".")
     return err.value.code
 

@@ -148,3 +148,13 @@ def test_hub_ingest_is_a_template_so_it_scales_out():
 def _bytes(value: str) -> int:
     units = {"K": 2**10, "M": 2**20, "G": 2**30}
     return int(float(value[:-1]) * units[value[-1]]) if value[-1] in units else int(value)
+
+
+@pytest.mark.parametrize("name", ["hisab-hub.service", "hisab-hub-ingest@.service"])
+def test_hub_processes_notify_are_watched_and_get_secrets_as_credentials(name):
+    service = unit(name)["Service"]
+    text = (SYSTEMD / name).read_text()
+    assert service["Type"] == "notify" and int(service["WatchdogSec"]) > 0  # hub/service.py sends READY/WATCHDOG
+    assert service["Restart"] == "always"
+    for secret in ("database_url", "mqtt_url"):  # read from $CREDENTIALS_DIRECTORY by hub/settings.py
+        assert f"LoadCredential={secret}:/etc/hisab/hub-credentials/{secret}" in text

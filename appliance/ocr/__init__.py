@@ -2,8 +2,12 @@
 
 Owns the ordered stages (each a function below, run in `Extractor.extract`):
 inspect → read lines (PDF text layer, or render + preprocess + Tesseract) →
-rules (parsers, names, lines) → small LLM only for an unsure supplier name →
-reconcile the arithmetic → match cached suppliers → confidence and review reasons.
+rules (parsers, names, lines), with a Latin-only second reading of the invoice
+number, date and BIN words (reread.py) → small LLM only for an unsure supplier
+name (off by default, see llm.py) → reconcile the arithmetic → calibrate each
+field's score to observed accuracy (calibration.py) → match cached suppliers →
+review reasons. When a page's amounts stay unread, the page is read once more
+with its table rules painted out (Tesseract drops rows of ruled tables).
 
 Must never: touch a database, Flask, the network or the file system (beyond
 the bundled model); raise for a bad document (the result carries `error`);
@@ -23,7 +27,7 @@ from . import calibration, confidence, llm, names, parsers, reconcile, reread, s
 from . import lines as line_items
 from . import normalise as nz
 from .document import DocumentError, DocumentInfo, Limits, inspect, render_page
-from .layout import Line, group_lines, number_lines
+from .layout import Line, Word, group_lines, number_lines
 from .preprocess import prepare
 from .suppliers import Supplier
 from .tesseract import OcrError, ocr_words
@@ -102,6 +106,21 @@ class Extractor:
                 source, "No text was found on the page. Take the photo again, flat and in good light.",
                 "document:unreadable", timings, started,
             )  # fmt: skip
+        try:
+            result = self._read_fields(data, info, read, source, timings)
+        except Exception:  # a rule's bug must cost one document a review, never the worker
+            log.exception("extraction failed", extra={"event": "extract.failed", "source": source})
+            return self._failed(
+                source, "The invoice could not be read automatically; please enter it by hand.",
+                "extractor:internal_error", timings, started,
+            )  # fmt: skip
+        timings["total"] = _ms(started)
+        result["timings_ms"] = timings
+        return result
+
+    def _read_fields(
+        self, data: bytes, info: DocumentInfo, read: _Read, source: str, timings: dict[str, float]
+    ) -> dict[str, Any]:
         t = time.monotonic()
         result = self._fields(read, source, timings)
         timings["fields"] = _ms(t) - timings.get("llm", 0.0)
@@ -117,8 +136,6 @@ class Extractor:
                 if _amounts_unread(second) < _amounts_unread(result):
                     result = second
             timings["second_pass"] = _ms(t)
-        timings["total"] = _ms(started)
-        result["timings_ms"] = timings
         return result
 
     def read_text(self, data: bytes, source: str) -> str:
@@ -146,8 +163,9 @@ class Extractor:
             prepared = prepare(img, digital=False, unrule=unrule)
             if prepared.ink_ratio < 0.0003:
                 continue  # blank page
-            words = ocr_words(prepared.image, self.options.languages, self.options.tesseract_timeout_s, page,
-                              psm=self.options.psm)
+            words = ocr_words(
+                prepared.image, self.options.languages, self.options.tesseract_timeout_s, page, psm=self.options.psm
+            )
             h, w = prepared.image.shape
             all_pages.append(group_lines(words, w, h))
             images[page] = prepared.image
@@ -171,7 +189,9 @@ class Extractor:
         number, conf["invoice_number"], _ = confidence.best(parsers.invoice_numbers(lines))
         result["invoice_number"] = number.value if number else None
         if number is not None and read.images:
-            conf["invoice_number"] = self._second_reading(read, number, conf["invoice_number"], timings)
+            conf["invoice_number"] = self._second_reading(
+                read, number.line, str(number.value), conf["invoice_number"], timings, "id"
+            )
 
         date_cands = parsers.dates(lines, month_first=False)
         date, conf["invoice_date"], _ = confidence.best(date_cands)
@@ -179,11 +199,19 @@ class Extractor:
         if date and code not in ("BDT", "INR", "EUR", "GBP") and nz.date_is_ambiguous(lines[date.line].text):
             conf["invoice_date"] = min(conf["invoice_date"], 0.5)
             review.append("invoice_date:ambiguous_day_month")
+        if date is not None and date.line >= 0 and read.images:
+            conf["invoice_date"] = self._second_reading(
+                read, date.line, str(date.value), conf["invoice_date"], timings, "date"
+            )
         due, due_conf, _ = confidence.best(parsers.due_dates(lines))
         if due:
             result["due_date"], conf["due_date"] = due.value, due_conf
 
-        self._supplier_bin(lines, result, conf, review)
+        bin_line = self._supplier_bin(lines, result, conf, review)
+        if result["supplier_bin"] and bin_line >= 0 and read.images:
+            conf["supplier_bin"] = self._second_reading(
+                read, bin_line, result["supplier_bin"], conf["supplier_bin"], timings, "bin"
+            )
         self._supplier_name(lines, result, conf, timings, review)
         result["supplier_address"] = names.address_after(lines, result["_name_line"])
 
@@ -194,7 +222,6 @@ class Extractor:
         result["buyer_name"] = buyer.value if buyer else None
 
         self._amounts(lines, result, conf, review)
-        self._match_supplier(result, conf, review)
         result["language"] = _language(lines)
 
         for key, value in list(conf.items()):
@@ -202,10 +229,12 @@ class Extractor:
         if read.unreadable:
             conf = {k: min(v, 0.3) for k, v in conf.items()}
         if self.options.calibrated:
+            # the printed page's evidence → observed accuracy; master data (below) is
+            # independent evidence the table was not fitted with, so it comes after
             conf = {k: calibration.calibrate(k, v) if k in HEADER_FIELDS else v for k, v in conf.items()}
+        self._match_supplier(result, conf, review)
         bin_printed = read.unreadable or any(
-            parsers.BIN_LABEL.search(parsers.text_of(ln)) or nz.parse_bin(ln.text)
-            for ln in lines
+            parsers.BIN_LABEL.search(parsers.text_of(ln)) or nz.parse_bin(ln.text) for ln in lines
         )
         header_conf = {k: conf[k] for k in HEADER_FIELDS if k in conf}
         review.extend(confidence.reasons(result, header_conf, code, bin_printed=bin_printed))
@@ -213,22 +242,31 @@ class Extractor:
         result["needs_review"] = list(dict.fromkeys(review))
         return result
 
-    def _second_reading(self, read: _Read, number: parsers.Candidate, c: float, timings: dict[str, float]) -> float:
-        """Re-read a Latin-looking invoice number alone with the Latin model: agree → surer, else doubt."""
-        word = parsers.id_word(read.lines[number.line], str(number.value))
-        if word is None or word.page not in read.images or not re.search(r"[A-Za-z0-9]", word.text):
+    def _second_reading(
+        self, read: _Read, line: int, value: str, c: float, timings: dict[str, float], kind: str
+    ) -> float:
+        """Re-read a Latin-script field alone with the Latin model: agreement → surer, else doubt.
+
+        Only Latin/ASCII words are re-read (the Latin model cannot read Bengali digits), so
+        a Bengali-digit field keeps its first score."""
+        word = _field_word(read.lines[line], value, kind)
+        if word is None or word.page not in read.images or re.search(r"[\u0980-\u09ff]", word.text):
             return c
         t = time.monotonic()
-        text = reread.latin_reading(read.images[word.page], word, self.options.tesseract_timeout_s)
-        timings["reread"] = _ms(t)
-        second = parsers.read_invoice_number(nz.clean_text(text or "").lstrip(" :#.-"))
-        if second is not None and reread.same_id(str(number.value), second):
-            return min(0.97, c + 0.1)
-        return min(c * 0.7, 0.55)
+        text = nz.clean_text(reread.latin_reading(read.images[word.page], word, self.options.tesseract_timeout_s) or "")
+        timings["reread"] = timings.get("reread", 0.0) + _ms(t)
+        if kind == "date":
+            agrees = nz.parse_date(text) == value
+        elif kind == "bin":
+            agrees = nz.parse_bin(text) == value
+        else:
+            second = parsers.read_invoice_number(text.lstrip(" :#.-"))
+            agrees = second is not None and reread.same_id(value, second)
+        return min(0.97, c + 0.1) if agrees else min(c * 0.7, 0.55)
 
-    def _supplier_bin(
+    def _supplier_bin(  # → the line the BIN was read from, -1 if none
         self, lines: list[Line], result: dict[str, Any], conf: dict[str, float], review: list[str]
-    ) -> None:
+    ) -> int:
         cands = parsers.bins(lines)
         sellers = [c for c in cands if c.role == "seller"]
         unknown = [c for c in cands if c.role == ""]
@@ -253,6 +291,7 @@ class Extractor:
             top, c = None, 0.0
         result["supplier_bin"] = top.value if top else None
         conf["supplier_bin"] = c
+        return top.line if top else -1
 
     def _supplier_name(
         self,
@@ -337,6 +376,19 @@ class Extractor:
         timings["total"] = _ms(started)
         result["timings_ms"] = timings
         return result
+
+
+def _field_word(line: Line, value: str, kind: str) -> Word | None:
+    """The word (or, for a date, the cell of words) on `line` that printed `value`."""
+    if kind != "date":
+        return parsers.id_word(line, value)
+    for seg in line.segments or [line.words]:
+        if nz.parse_date(" ".join(w.text for w in seg)) == value:
+            words = [w for w in seg if re.search(r"\d", nz.ascii_digits(w.text))] or seg
+            return Word("".join(w.text for w in words), min(w.conf for w in words),
+                        min(w.x0 for w in words), min(w.y0 for w in words),
+                        max(w.x1 for w in words), max(w.y1 for w in words), words[0].page)  # fmt: skip
+    return None
 
 
 def _amounts_unread(result: dict[str, Any]) -> int:

@@ -43,14 +43,18 @@ def fit(points: Sequence[tuple[float, bool]], min_count: int = 10, prior: float 
         last = blocks.pop()
         blocks[-1][1] += last[1]
         blocks[-1][2] += last[2]
+
+    def shrunk(b: list[float]) -> float:
+        return (b[1] + prior * 0.5) / (b[2] + prior)
+
     merged = True
     while merged:  # pool adjacent violators until accuracy never drops as the score rises
         merged = False
         for i in range(len(blocks) - 1):
-            if blocks[i][1] / blocks[i][2] >= blocks[i + 1][1] / blocks[i + 1][2]:
+            if shrunk(blocks[i]) >= shrunk(blocks[i + 1]):
                 blocks[i][1] += blocks[i + 1][1]
                 blocks[i][2] += blocks[i + 1][2]
                 del blocks[i + 1]
                 merged = True
                 break
-    return [(round(lo, 4), round((k + prior * 0.5) / (n + prior), 3), int(n)) for lo, k, n in blocks]
+    return [(round(b[0], 4), round(shrunk(b), 3), int(b[2])) for b in blocks]

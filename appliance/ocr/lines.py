@@ -111,9 +111,8 @@ def split_row(words: list[Word]) -> tuple[str, list[tuple[float, Word]]]:
     while i > 0:
         w = words[i - 1]
         t = nz.clean_text(w.text)
-        if _is_number(t):
-            value = nz.parse_amount(t.strip("@x×*:"))
-            assert value is not None
+        value = nz.parse_amount(t.strip("@x×*:").replace("/-", "")) if _is_number(t) else None
+        if value is not None:
             numbers.insert(0, (value, w))
         elif not (_UNIT.match(t) or t in ("@", "x", "×", "*", "-", "=", "|", "%") or re.fullmatch(r"\d+(\.\d+)?%", t)):
             break

@@ -139,7 +139,7 @@ def supplier_candidates(lines: list[Line]) -> list[Candidate]:
 
 
 def _wrapped_tail(lines: list[Line], line: Line, words: list[Word], cell_x0: float | None = None) -> str:
-    """" House" when a name ran onto the next line: a short, label-free, number-free fragment
+    """ " House" when a name ran onto the next line: a short, label-free, number-free fragment
     starting where the name (or its table cell) starts, or centred under it, in the same size of type."""
     if line.index + 1 >= len(lines) or not words:
         return ""

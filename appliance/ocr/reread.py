@@ -25,7 +25,9 @@ def latin_reading(image: np.ndarray, word: Word, timeout_s: float) -> str | None
     """The word's text as read by the Latin-only model, or None if nothing was read."""
     h, w = image.shape
     pad = max(4, int(0.25 * word.height))
-    crop = image[max(0, int(word.y0) - pad) : min(h, int(word.y1) + pad), max(0, int(word.x0) - pad) : min(w, int(word.x1) + pad)]
+    crop = image[
+        max(0, int(word.y0) - pad) : min(h, int(word.y1) + pad), max(0, int(word.x0) - pad) : min(w, int(word.x1) + pad)
+    ]
     if crop.size == 0:
         return None
     crop = np.pad(crop, 12, constant_values=255)
@@ -39,6 +41,7 @@ def latin_reading(image: np.ndarray, word: Word, timeout_s: float) -> str | None
 
 def same_id(a: str, b: str) -> bool:
     """Two readings of an identifier agree (case, spaces and digit script aside)."""
+
     def norm(s: str) -> str:
         return re.sub(r"[\s]", "", nz.clean_text(s)).upper()
 

@@ -18,6 +18,7 @@ from flask_login import current_user
 from appliance import __version__, storage
 from appliance.config import Settings
 from appliance.web import api, auth, errors, exports, i18n, pages, reports, suppliers, users
+from appliance.web import status as status_page
 from appliance.web.context import WebBox
 
 
@@ -51,6 +52,7 @@ def create_app(settings: Settings, test_config: dict[str, Any] | None = None) ->
     app.register_blueprint(exports.bp)
     app.register_blueprint(reports.bp)
     app.register_blueprint(users.bp)
+    app.register_blueprint(status_page.bp)
 
     @app.context_processor
     def _globals() -> dict[str, Any]:

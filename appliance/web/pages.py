@@ -150,10 +150,21 @@ def _history(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
         "invoice.suggested": _l("Suggestion from the hub"), "invoice.suggestion_decided": _l("Suggestion decided"),
     }
     shown = []
+    decided, typed = False, set()  # as invoices.apply sees it: a suggestion never reaches these
     for e in events:
         p = e["payload"]
         changes: list[tuple[str, Any]] = []
-        if e["type"] == "invoice.edited":
+        if e["type"] in ("invoice.approved", "invoice.exported"):
+            decided = True
+        elif e["type"] == "invoice.edited":
+            decided = False
+            typed |= set(p.get("fields") or {})
+        elif e["type"] == "invoice.suggestion_decided":
+            typed.add(p.get("field"))
+        if e["type"] == "invoice.suggested" and (decided or p.get("field") in typed):
+            why = _("not offered: already approved") if decided else _("not offered: a person already decided it")
+            changes = [(str(FIELD_LABELS.get(p.get("field"), p.get("field"))), f"{p.get('value')} ({why})")]
+        elif e["type"] == "invoice.edited":
             changes = [(str(FIELD_LABELS.get(k, k)), v) for k, v in (p.get("fields") or {}).items()]
         elif e["type"] == "invoice.received":
             changes = [(_("File"), p.get("filename"))]

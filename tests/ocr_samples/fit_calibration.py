@@ -61,7 +61,9 @@ def render(table: dict[str, list[tuple[float, float, int]]], note: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m tests.ocr_samples.fit_calibration", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(
+        prog="python -m tests.ocr_samples.fit_calibration", description=__doc__.split("\n\n")[0]
+    )
     ap.add_argument("corpus", type=Path)
     ap.add_argument("--rows", type=Path, help="saved [truth, result] pairs (raw scores) instead of extracting")
     ap.add_argument("--dry-run", action="store_true", help="print the table, do not write it")
