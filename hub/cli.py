@@ -138,7 +138,8 @@ def token_create(name):
 @click.option("--drop-share", type=float, default=0.1, show_default=True, help="share of boxes whose link drops once")
 @click.option("--outage", type=float, default=0.0, help="then a fleet-wide outage of this many seconds: every box back at once")
 @click.option("--outage-invoices", type=int, default=10, show_default=True, help="per box, taken during the outage")
-@click.option("--boxes-per-process", type=int, default=250, show_default=True)
+@click.option("--boxes-per-process", type=int, default=150, show_default=True,
+              help="≤ 150: paho select()s, 6 descriptors a box must stay under 1,024")
 @click.option("--passwd-file", type=click.Path(path_type=Path),
               help="the broker's password file: one account per box is added (else boxes use the hub's account)")
 @click.option("--broker-pid", type=int, help="SIGHUP this Mosquitto after adding the accounts")
@@ -233,11 +234,15 @@ def device():
 @click.option("--port", type=int, default=1883, show_default=True)
 def device_add(device_id, passwd_file, host, port):
     import secrets
-    import subprocess
+
+    from hub.registration import RegistrationError, set_broker_password
+    from hub.settings import HubSettings
 
     password = secrets.token_urlsafe(24)
-    create = [] if passwd_file.exists() else ["-c"]
-    subprocess.run(["mosquitto_passwd", *create, "-b", str(passwd_file), device_id, password], check=True)
+    try:  # the same path as POST /api/v1/devices: hashed off the command line, under the file's lock
+        set_broker_password(HubSettings(broker_passwd_file=passwd_file), device_id, password)
+    except RegistrationError as exc:
+        raise click.ClickException(exc.message) from None
     click.echo(f"mqtt://{device_id}:{password}@{host}:{port}")
     click.echo("set it as the box's HISAB_MQTT_URL; send SIGHUP to mosquitto to load the account", err=True)
 

@@ -13,9 +13,12 @@ telemetry; a share of the links dropped at random; on request a fleet-wide outag
 the boxes keep working, after which every box comes back at once, spread only by its own
 backoff and jitter (the reconnect storm).
 
-Boxes run in several processes, ``boxes_per_process`` each: a paho client is a thread and a
-socket, a journal a SQLite file; one driver thread per process pumps its relays (``Relay.pump``)
-instead of a loop thread per box, so a thousand boxes fit on two cores.
+Boxes run in several processes, ``boxes_per_process`` each: a paho client is a thread, a socket and
+a socket pair, a journal a SQLite file with its WAL and shared memory — six descriptors a box, and
+paho's ``select()`` cannot watch a descriptor past 1,023 (a box stuck there reconnects forever
+without ever sending CONNECT: the first 1,000-box run showed exactly that). 150 boxes a process
+stays under it. One driver thread per process pumps its relays (``Relay.pump``) instead of a loop
+thread per box, so a thousand boxes fit on two cores.
 
 Starts no hub and writes nothing to the hub's database: the verdict (``lost``, ``duplicated``,
 invoices missing, edits not applied) is read from the hub's tables and, when given, its API.
@@ -64,7 +67,7 @@ class Plan:
     outage_s: float = 0.0  # > 0: then a fleet-wide outage this long, the boxes working through it
     outage_invoices: int = 10  # per box during the outage
     telemetry_s: float = 10.0
-    boxes_per_process: int = 250
+    boxes_per_process: int = 150  # paho select()s: every fd of a process must stay below FD_SETSIZE (1024)
     timeout_s: float = 600.0
 
 

@@ -58,3 +58,12 @@ def test_status_page_shows_the_snapshot_readably(owner_client, webbox_, web_sett
                  "none configured", "Last backup", "never", "Read-only", "Processes", "process-web",
                  "process-worker", "running", "last update", "updated 0.1.1"):
         assert text in html, text
+
+
+def test_status_page_speaks_bengali(owner_client, webbox_):
+    from tests.conftest_web import csrf_token
+
+    owner_client.post("/language", data={"language": "bn", "next": "/status",
+                                         "csrf_token": csrf_token(owner_client, "/status")})
+    html = owner_client.get("/status").get_data(as_text=True)
+    assert "বক্সের অবস্থা" in html and "চালুর পরে স্বাস্থ্য পরীক্ষা" in html and "জার্নালের সাথে মেলে" in html

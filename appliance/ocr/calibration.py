@@ -22,7 +22,7 @@ Block = tuple[float, float, int]  # (lowest raw score in the block, observed acc
 
 def calibrate(field: str, raw: float) -> float:
     """P(field is right | raw score), from the fitted table; the raw score if none was fitted."""
-    blocks = TABLE.get(field) or TABLE.get("*")
+    blocks = TABLE.get(field)
     if not blocks:
         return raw
     i = bisect_right([b[0] for b in blocks], raw) - 1

@@ -418,6 +418,9 @@ def currency(lines: list[Line]) -> tuple[str, float]:
         text = nz.clean_text(line.text).lower()
         for code, pattern in CURRENCIES:
             counts[code] += len(pattern.findall(text))
+    if _latin_share(lines) < 0.5:
+        # mostly Bengali script: a Bangladeshi document; stray "$" in a noisy photo is not USD
+        return "BDT", 0.95 if counts["BDT"] else 0.8
     foreign = max((c for c in counts if c != "BDT"), key=lambda c: counts[c])
     # one stray "$" or "£" in a noisy Bengali photo is not a foreign invoice
     if counts[foreign] > counts["BDT"] and (counts[foreign] >= 2 or counts["BDT"] == 0 and _latin_share(lines) > 0.7):

@@ -45,7 +45,6 @@ def fit_table(rows: list[tuple[dict, dict]]) -> dict[str, list[tuple[float, floa
             if c is not None and got.get(f) is not None:
                 ok = field_ok(f, truth[f], got.get(f))
                 points[f].append((float(c), ok))
-                points["*"].append((float(c), ok))
     return {f: fit(p) for f, p in sorted(points.items())}
 
 
