@@ -85,3 +85,10 @@ def test_every_empty_header_field_is_named_for_review():
     reasons = confidence.reasons(values, {}, "BDT")
     for field in ("subtotal", "vat_rate", "vat_amount", "discount"):
         assert f"{field}:missing" in reasons
+
+
+def test_page_kind_tells_a_clear_page_from_a_noisy_one():
+    assert calibration.page_kind(True, []) == "clear"
+    assert calibration.page_kind(False, [0.95] * 90 + [0.5] * 10) == "clear"
+    assert calibration.page_kind(False, [0.95] * 50 + [0.5] * 50) == "noisy"
+    assert calibration.page_kind(False, []) == "noisy"

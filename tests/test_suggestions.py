@@ -41,3 +41,29 @@ def test_a_decided_typed_or_approved_value_never_gets_a_suggestion_again():
     assert typed["suggestions"] == [] and typed["fields"]["total"] == 3861.7
     approved = fold(RECEIVED, EXTRACTED, ("invoice.approved", {}, "owner"), suggest("vat_amount", 503.7))
     assert approved["suggestions"] == [] and approved["fields"]["vat_amount"] == 500.0
+
+
+def test_the_hub_learns_a_persons_decision_on_its_suggestion(hub_settings):
+    """hub.merge: an accepted suggestion is the person's edit at the hub too, and the suggestion is closed."""
+    import uuid
+
+    from hub import db
+    from hub.merge import Merge
+
+    device, inv = "box-" + uuid.uuid4().hex[:8], uuid.uuid4().hex
+
+    def event(seq: int, type_: str, payload: dict, actor: str) -> dict:
+        return {"seq": seq, "id": f"{device}-{seq}", "hlc": f"{1_700_000_000_000 + seq:013d}-0000-{device}",
+                "type": type_, "invoice_id": inv, "actor": actor, "payload": payload}
+
+    with db.connect(hub_settings.database_url) as conn, conn.transaction():
+        Merge(conn, device, 1.0).apply([
+            event(1, *RECEIVED), event(2, *EXTRACTED), event(3, *suggest("total", 3861.7)), event(4, *suggest("vat_amount", 503.7)),
+            event(5, "invoice.suggestion_decided", {"field": "total", "value": 3861.7, "accepted": True}, "rina"),
+            event(6, "invoice.suggestion_decided", {"field": "vat_amount", "value": 503.7, "accepted": False}, "rina")])
+        row = conn.execute("SELECT fields, suggestions FROM invoices WHERE device_id=%s AND invoice_id=%s",
+                           (device, inv)).fetchone()
+        versions = conn.execute("SELECT actor, changes FROM invoice_versions WHERE device_id=%s AND invoice_id=%s "
+                                "AND type='invoice.suggestion_decided' ORDER BY version", (device, inv)).fetchall()
+    assert row["fields"]["total"] == 3861.7 and row["fields"]["vat_amount"] == 500.0 and row["suggestions"] == []
+    assert [v["actor"] for v in versions] == ["rina", "rina"] and versions[0]["changes"]["total"] == 3861.7

@@ -228,10 +228,13 @@ class Extractor:
             conf[key] = round(max(0.0, min(1.0, value)), 3)
         if read.unreadable:
             conf = {k: min(v, 0.3) for k, v in conf.items()}
+        kind = calibration.page_kind(read.source == "text_layer", [w.conf for ln in lines for w in ln.words])
         if self.options.calibrated:
             # the printed page's evidence → observed accuracy; master data (below) is
             # independent evidence the table was not fitted with, so it comes after
-            conf = {k: calibration.calibrate(k, v) if k in HEADER_FIELDS else v for k, v in conf.items()}
+            conf = {k: calibration.calibrate(k, v, kind) if k in HEADER_FIELDS else v for k, v in conf.items()}
+        else:
+            timings["page_clear"] = float(kind == "clear")  # for tests/ocr_samples/fit_calibration.py
         self._match_supplier(result, conf, review)
         bin_printed = read.unreadable or any(
             parsers.BIN_LABEL.search(parsers.text_of(ln)) or nz.parse_bin(ln.text) for ln in lines

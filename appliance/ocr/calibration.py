@@ -20,9 +20,22 @@ from .calibration_table import TABLE
 Block = tuple[float, float, int]  # (lowest raw score in the block, observed accuracy, count)
 
 
-def calibrate(field: str, raw: float) -> float:
-    """P(field is right | raw score), from the fitted table; the raw score if none was fitted."""
-    blocks = TABLE.get(field)
+def page_kind(text_layer: bool, word_confs: Sequence[float]) -> str:
+    """ "clear" (a text layer, or OCR that was sure of nearly every word) or "noisy".
+
+    The same rule score means more on a clear page than on a blurred photo, so each
+    field has one table per kind."""
+    if text_layer:
+        return "clear"
+    if not word_confs:
+        return "noisy"
+    sure = sum(c >= 0.9 for c in word_confs) / len(word_confs)
+    return "clear" if sure >= 0.85 else "noisy"
+
+
+def calibrate(field: str, raw: float, kind: str = "") -> float:
+    """P(field is right | raw score, page kind), from the fitted table; the raw score if none was fitted."""
+    blocks = TABLE.get(f"{field}@{kind}") or TABLE.get(field)
     if not blocks:
         return raw
     i = bisect_right([b[0] for b in blocks], raw) - 1

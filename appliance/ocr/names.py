@@ -162,7 +162,7 @@ def _wrapped_tail(lines: list[Line], line: Line, words: list[Word], cell_x0: flo
             or max(w.height for w in seg) < 0.75 * height
             or min(w.conf for w in seg) < 0.6
             or any(p.search(low) for p in (BIN_LABEL, CONTACT, DATE, INVOICE_NO, BUYER_LABEL, BUYER_HINT, DOC_TITLE))
-            or (ADDRESS_HINT.search(low) and not COMPANY_HINT.search(low))
+            or not COMPANY_HINT.search(low)  # "House", "Store", "Mills Ltd.": the end of a firm's name
         ):
             return ""
         return " " + text
