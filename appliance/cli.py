@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -104,9 +104,8 @@ def run(ctx: click.Context, sub_data_dir: Path | None, sub_port: int | None) -> 
     if settings is None:
         return _safe_mode(ctx, "run")
     from appliance.box import open_box
-    from appliance.users import ensure_first_owner
-
     from appliance.health import JournalDamaged
+    from appliance.users import ensure_first_owner
 
     try:
         box = open_box(settings)
