@@ -149,12 +149,13 @@ def _environment(environ: dict[str, str]) -> dict[str, Any]:
     return values
 
 
-def _credentials(environ: dict[str, str]) -> dict[str, Any]:
+def credentials(environ: dict[str, str], keys: tuple[str, ...] = CREDENTIAL_KEYS) -> dict[str, str]:
+    """Secrets from systemd's LoadCredential= files in $CREDENTIALS_DIRECTORY (box and hub alike)."""
     directory = environ.get("CREDENTIALS_DIRECTORY")
     if not directory:
         return {}
     values = {}
-    for key in CREDENTIAL_KEYS:
+    for key in keys:
         path = Path(directory) / key
         if path.is_file():
             values[key] = path.read_text().strip()
@@ -173,7 +174,7 @@ def load(environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
             values.update(tomllib.loads(config_file.read_text()))
         except tomllib.TOMLDecodeError as exc:
             raise SettingsError(str(config_file), f"is not valid TOML ({exc})") from None
-    values.update(_credentials(environ))
+    values.update(credentials(environ))
     values.update(env_values)
     values.update({k: v for k, v in overrides.items() if v is not None})
     return parse(values)

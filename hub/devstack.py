@@ -37,6 +37,17 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def stop_child(proc: subprocess.Popen, kill: bool = False) -> None:
+    """Stop a child we started: SIGTERM (SIGKILL if ``kill``), then SIGKILL if it is still there after 10 s."""
+    if proc.poll() is None:
+        proc.kill() if kill else proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
 def _wait_port(port: int, proc: subprocess.Popen | None, log: Path, timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -162,13 +173,7 @@ class Mosquitto:
     def stop(self, kill: bool = False) -> None:
         if self.proc is None:
             return
-        if self.proc.poll() is None:
-            self.proc.kill() if kill else self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        stop_child(self.proc, kill)
         self.proc = None
         self.pid_file.unlink(missing_ok=True)  # never signal a pid that may be reused
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import requests
 
-from hub.devstack import free_port
+from hub.devstack import free_port, stop_child
 
 log = logging.getLogger("hisab.hub.llm")
 
@@ -59,12 +59,7 @@ class LocalLlmServer:
         raise RuntimeError(f"llama_cpp.server did not answer within {timeout_s:.0f}s")
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        if self.proc is not None:
+            stop_child(self.proc)
         self.proc = None
         self._log.unlink(missing_ok=True)

@@ -13,6 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from appliance.config import credentials
+
 PREFIX = "HUB_"
 # Settings that carry a password or key: each may come from a credential file of that name
 # (e.g. LoadCredential=database_url:/etc/hisab/hub-credentials/database_url), so it never
@@ -63,22 +65,10 @@ class HubSettingsError(Exception):
     pass
 
 
-def _credentials(environ: dict[str, str]) -> dict[str, str]:
-    directory = environ.get("CREDENTIALS_DIRECTORY")
-    if not directory:
-        return {}
-    values = {}
-    for key in CREDENTIAL_KEYS:
-        path = Path(directory) / key
-        if path.is_file():
-            values[key] = path.read_text().strip()
-    return values
-
-
 def load(environ: dict[str, str] | None = None, **overrides: Any) -> HubSettings:
     """Settings from credential files, ``HUB_*`` variables and explicit overrides (in rising priority)."""
     environ = dict(os.environ if environ is None else environ)
-    values: dict[str, Any] = _credentials(environ)
+    values: dict[str, Any] = credentials(environ, CREDENTIAL_KEYS)
     for name, raw in environ.items():
         key = name[len(PREFIX):].lower()
         if name.startswith(PREFIX) and key in HubSettings.model_fields:

@@ -28,16 +28,13 @@ from appliance.config import parse
 from appliance.readmodel import ReadModel
 from appliance.users import add_user, create_token
 from hub.devstack import free_port
+from tests.bench_table import Table
 from tests.seed import seed_invoices
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
-rows: list[tuple[str, str, str, bool | None]] = []
-
-
-def record(figure: str, measured: str, target: str = "", ok: bool | None = None) -> None:
-    rows.append((figure, measured, target, ok))
-    print(f"  {figure}: {measured}", file=sys.stderr)
+table = Table()
+record = table.record
 
 
 def p95(samples: list[float]) -> float:
@@ -194,12 +191,7 @@ def main() -> None:
                 run()
             except Exception as exc:  # a broken section is a row in the table, not the end of the bench
                 record(f"{name} section", f"failed: {exc}", "", False)
-    width = max(len(r[0]) for r in rows)
-    print(f"\n{'figure':<{width}} | {'measured':<28} | {'target':<24} | ok")
-    print(f"{'-' * width}-+-{'-' * 28}-+-{'-' * 24}-+---")
-    for figure, measured, target, ok in rows:
-        mark = "" if ok is None else ("yes" if ok else "NO")
-        print(f"{figure:<{width}} | {measured:<28} | {target:<24} | {mark}")
+    table.print()
 
 
 if __name__ == "__main__":

@@ -25,15 +25,12 @@ from pathlib import Path
 from hub import db, loadtest, users
 from hub.devstack import HUB_USER, Mosquitto, Postgres, free_port
 from hub.settings import HubSettings
+from tests.bench_table import Table
 
 ROOT = Path(__file__).resolve().parent.parent
-rows: list[tuple[str, str, str, bool | None]] = []
+table = Table()
+record = table.record
 figures: dict[str, object] = {}
-
-
-def record(figure: str, measured: str, target: str = "", ok: bool | None = None) -> None:
-    rows.append((figure, measured, target, ok))
-    print(f"  {figure}: {measured}", file=sys.stderr, flush=True)
 
 
 def env_int(name: str, default: int) -> int:
@@ -279,13 +276,7 @@ def main() -> None:
             broker.stop()
             pg.stop()
     (ROOT / "bench-hub.json").write_text(json.dumps(figures, indent=1, default=str))
-    width = max(len(r[0]) for r in rows)
-    mw = max(28, *(len(r[1]) for r in rows))
-    print(f"\n{'figure':<{width}} | {'measured':<{mw}} | {'target':<24} | ok")
-    print(f"{'-' * width}-+-{'-' * mw}-+-{'-' * 24}-+---")
-    for figure, measured, target, ok in rows:
-        mark = "" if ok is None else ("yes" if ok else "NO")
-        print(f"{figure:<{width}} | {measured:<{mw}} | {target:<24} | {mark}")
+    table.print()
 
 
 if __name__ == "__main__":

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
 from appliance.box import open_box  # noqa: E402
 from appliance.config import parse  # noqa: E402
+from hub.devstack import free_port  # noqa: E402
 
 try:  # fixtures of other areas, when present
     from tests.conftest_web import *  # noqa: F401,F403,E402
@@ -21,14 +21,9 @@ try:
     from tests.conftest_services import *  # noqa: F401,F403,E402
 except ImportError:
     pass
+from tests.browser import *  # noqa: F401,F403,E402  (the `browser` fixture)
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture

@@ -27,6 +27,7 @@ from hub import db
 from hub.devstack import Mosquitto, Postgres
 from hub.ingest import IngestWorker
 from hub.settings import HubSettings
+from tests.seed import received_and_extracted
 
 __all__ = ["services_dir", "tls_material", "mosquitto", "postgres", "hub_settings", "ingest", "make_box",
            "start_ingest", "running_relay", "Box", "wait_for"]
@@ -156,11 +157,9 @@ class Box:
         for i in range(n):
             inv = uuid.uuid4().hex
             ids.append(inv)
-            items.append(("invoice.received", {"sha256": inv, "filename": f"{i}.jpg", "content_type": "image/jpeg",
-                                               "size": 1000, "pages": 1}, inv, "staff", None, None))
-            items.append(("invoice.extracted", {"result": {"fields": {
+            items += received_and_extracted(inv, i, {"fields": {
                 "supplier_name": "Rahim Traders", "supplier_bin": "000123456-0101", "invoice_number": f"INV-{i}",
-                "total": total + i}, "confidence": {}, "needs_review": []}}, inv, "worker", None, None))
+                "total": total + i}, "confidence": {}, "needs_review": []})
         self.journal.append_many(items)
         return ids
 

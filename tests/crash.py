@@ -35,16 +35,10 @@ from typing import Any
 
 import requests
 
+from hub.devstack import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 PROCESSES = ("web", "worker", "relay")
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def tiny_invoice(n: int) -> bytes:

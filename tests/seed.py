@@ -12,6 +12,14 @@ SUPPLIERS = [("Meghna Traders", "000123456-0101"), ("Padma Stationers", "0019876
              ("Karnaphuli Foods Ltd", "004112233-0101")]
 
 
+def received_and_extracted(invoice_id: str, i: int, result: dict) -> list[tuple]:
+    """The events of invoice number ``i`` photographed (1,000 bytes, its id standing in for the sha256) and
+    read by the worker as ``result``, ready for ``Journal.append_many``."""
+    return [("invoice.received", {"sha256": invoice_id, "filename": f"{i}.jpg", "content_type": "image/jpeg",
+                                  "size": 1000, "pages": 1}, invoice_id, "staff", None, None),
+            ("invoice.extracted", {"result": result}, invoice_id, "worker", None, None)]
+
+
 def seed_invoices(journal: Journal, n: int, seed: int = 7, batch: int = 1000) -> list[str]:
     """Append n invoices (received, processing, extracted; some edited/approved); return their ids."""
     rng = random.Random(seed)

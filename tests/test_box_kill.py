@@ -23,8 +23,9 @@ import pytest
 import requests
 
 from appliance.queue.journal import Journal
+from hub.devstack import free_port
 from tests.box_process import RunningBox
-from tests.conftest import free_port
+from tests.seed import received_and_extracted
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,11 +44,8 @@ def seed(data: Path, n: int) -> list[str]:
     for i in range(n):
         inv = uuid.uuid4().hex
         ids.append(inv)
-        items.append(("invoice.received", {"sha256": inv, "filename": f"{i}.jpg", "content_type": "image/jpeg",
-                                           "size": 1000, "pages": 1}, inv, "staff", None, None))
-        items.append(("invoice.extracted", {"result": {"supplier_name": "Rahim Traders", "invoice_number": f"K-{i}",
-                                                       "total": 100.0 + i, "confidence": {}, "needs_review": []}},
-                      inv, "worker", None, None))
+        items += received_and_extracted(inv, i, {"supplier_name": "Rahim Traders", "invoice_number": f"K-{i}",
+                                                 "total": 100.0 + i, "confidence": {}, "needs_review": []})
     journal.append_many(items)
     journal.close()
     return ids

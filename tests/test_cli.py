@@ -10,7 +10,7 @@ import time
 
 import requests
 
-from tests.conftest import free_port
+from hub.devstack import free_port
 
 
 def hisab(*args: str, env: dict | None = None, input: str | None = None) -> subprocess.CompletedProcess:

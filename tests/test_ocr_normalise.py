@@ -134,3 +134,10 @@ def test_numbers_that_are_not_bins(text):
 @pytest.mark.parametrize("text,rate", [("VAT 15%", 15.0), ("মূসক ৭.৫%", 7.5), ("VAT @ 5 %", 5.0), ("VAT", None)])
 def test_percentages(text, rate):
     assert nz.parse_percent(text) == rate
+
+
+def test_invoice_number_split_by_an_ocr_space_is_joined():
+    from appliance.ocr.parsers import read_invoice_number
+
+    assert read_invoice_number("CM- 24122") == "CM-24122"
+    assert read_invoice_number("INV-2024-0457 Date: 14.03.2024") == "INV-2024-0457"

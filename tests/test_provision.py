@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import stat
 import subprocess
 import sys
@@ -21,6 +20,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+
+from hub.devstack import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 DEVICE = "dhaka-karim-01"
@@ -34,12 +35,6 @@ pytestmark = [
                        reason="needs rsync, systemd-analyze and systemd-sysusers"),
     pytest.mark.skipif(not (REPO / ".venv" / "bin" / "python").exists(), reason="needs the project's .venv"),
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class FakeHubRegistration(BaseHTTPRequestHandler):

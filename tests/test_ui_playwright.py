@@ -7,87 +7,22 @@ port and drives headless Debian Chromium with Playwright. Screenshots go to test
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
-
 import pytest
-import requests
 
+from tests.browser import box_answering, log_in, shot
 from tests.conftest_web import render_invoice
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parent.parent
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 TRUE_VALUES = {"supplier_bin": "000123456-0101", "supplier_name": "Rahman Traders",
                "invoice_number": "INV-2024-0042", "invoice_date": "2024-03-12", "subtotal": "12700.00",
                "vat_amount": "1905.00", "total": "14605.00", "vat_rate": "15", "discount": "0"}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def running_box(tmp_path):
-    data_dir, port = tmp_path / "data", _free_port()
-    log = open(tmp_path / "box.log", "w+")
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "HISAB_POLL_SECONDS": "0.5"}
-    proc = subprocess.Popen([sys.executable, "-m", "appliance", "run", "--data-dir", str(data_dir),
-                             "--port", str(port)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    try:
-        while True:
-            if proc.poll() is not None:
-                log.seek(0)
-                pytest.fail(f"the box exited with {proc.returncode}:\n{log.read()[-4000:]}")
-            try:
-                if requests.get(f"{base}/api/v1/health", timeout=2).status_code in (200, 503):
-                    break
-            except requests.ConnectionError:
-                pass
-            if time.time() > deadline:
-                log.seek(0)
-                pytest.fail(f"the box did not answer within 90 s:\n{log.read()[-4000:]}")
-            time.sleep(0.3)
-        password = (data_dir / "initial-password.txt").read_text().split("password:")[1].strip()
-        yield base, password, tmp_path
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)  # the box's own process group, started above
-            proc.wait()
-        log.close()
-
-
-@pytest.fixture
-def browser():
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed")
-    with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-def _shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    with box_answering(tmp_path / "data", tmp_path / "box.log", env={"HISAB_POLL_SECONDS": "0.5"}) as (box, password):
+        yield box.base, password, tmp_path
 
 
 @pytest.mark.timeout(600)
@@ -104,27 +39,24 @@ def test_login_upload_wait_fix_approve_in_a_browser(running_box, browser):
 
     page.goto("/")
     assert "/login" in page.url
-    _shot(page, "01-login")
-    page.fill("#username", "owner")
-    page.fill("#password", password)
-    page.press("#password", "Enter")
-    page.wait_for_url(f"{base}/")
-    _shot(page, "02-empty-list")
+    shot(page, "01-login")
+    log_in(page, base, password)
+    shot(page, "02-empty-list")
 
     page.click("text=Upload invoices")
     page.set_input_files("#files", str(invoice))
     page.click("#upload-form button[type=submit]")
     link = page.locator("#upload-results .result.ok a")
     link.wait_for(timeout=30_000)
-    _shot(page, "03-uploaded")
+    shot(page, "03-uploaded")
     link.click()
 
     page.wait_for_selector("#status-card")
-    _shot(page, "04-reading")
+    shot(page, "04-reading")
     page.wait_for_selector("#review-form", timeout=400_000)  # the card refreshes the page when read
     flagged = page.locator(".field.flagged input")
     assert flagged.count() >= 1, "the invoice has no BIN printed: at least that must be flagged"
-    _shot(page, "05-review-flagged")
+    shot(page, "05-review-flagged")
 
     field = flagged.first
     name = field.get_attribute("name")
@@ -133,7 +65,7 @@ def test_login_upload_wait_fix_approve_in_a_browser(running_box, browser):
         page.fill("#f-supplier_bin", TRUE_VALUES["supplier_bin"])
     field.press("Enter")  # Enter approves
     page.wait_for_selector(".status-card.status-approved", timeout=30_000)
-    _shot(page, "06-approved")
+    shot(page, "06-approved")
 
     invoice_id = page.url.rstrip("/").split("/")[-1]
     body = context.request.get(f"/api/v1/invoices/{invoice_id}").json()
@@ -144,22 +76,22 @@ def test_login_upload_wait_fix_approve_in_a_browser(running_box, browser):
         ("invoice.extracted", "worker") in kinds
 
     page.goto("/")
-    _shot(page, "07-list")
+    shot(page, "07-list")
     phone = browser.new_context(viewport={"width": 360, "height": 740}, base_url=base,
                                 storage_state=context.storage_state(), is_mobile=True, has_touch=True)
     small = phone.new_page()
     small.goto("/")
-    _shot(small, "08-phone-list")
+    shot(small, "08-phone-list")
     small.goto(f"/invoices/{invoice_id}")
-    _shot(small, "09-phone-review")
+    shot(small, "09-phone-review")
     small.goto("/upload")
-    _shot(small, "10-phone-upload")
+    shot(small, "10-phone-upload")
     small.click("button[name=language][value=bn]")
     small.goto(f"/invoices/{invoice_id}")
     assert "চালান" in small.content()
-    _shot(small, "11-phone-review-bengali")
+    shot(small, "11-phone-review-bengali")
     small.goto("/")
-    _shot(small, "12-phone-list-bengali")
+    shot(small, "12-phone-list-bengali")
     phone.close()
     context.close()
     assert not [e for e in errors if "favicon" not in e], errors

@@ -12,22 +12,16 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import os
-import signal
-import subprocess
-import sys
-import time
 import uuid
 import xml.etree.ElementTree as ET
 
 import pytest
-import requests
 from PIL import Image
 
 from appliance.box import open_box
 from appliance.config import parse
+from tests.browser import box_answering, logged_in, shot
 from tests.conftest_web import render_invoice
-from tests.test_ui_playwright import ARTIFACTS, ROOT, _free_port, browser  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.slow
 SUPPLIERS = (("Meghna Traders", "000123456-0101"), ("নিউ ঢাকা স্টোর", "002468013-0001"),
@@ -69,61 +63,18 @@ def _seed(data_dir, month: str, n: int = 6) -> list[str]:
 
 @pytest.fixture
 def seeded_box(tmp_path):
-    data_dir, port, month = tmp_path / "data", _free_port(), last_month()
+    data_dir, month = tmp_path / "data", last_month()
     ids = _seed(data_dir, month)
-    log = open(tmp_path / "box.log", "w+")
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "HISAB_POLL_SECONDS": "0.5"}
-    proc = subprocess.Popen([sys.executable, "-m", "appliance", "run", "--data-dir", str(data_dir),
-                             "--port", str(port)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    try:
-        while True:
-            if proc.poll() is not None:
-                log.seek(0)
-                pytest.fail(f"the box exited with {proc.returncode}:\n{log.read()[-4000:]}")
-            try:
-                if requests.get(f"{base}/api/v1/health", timeout=2).status_code in (200, 503):
-                    break
-            except requests.ConnectionError:
-                pass
-            if time.time() > deadline:
-                log.seek(0)
-                pytest.fail(f"the box did not answer within 90 s:\n{log.read()[-4000:]}")
-            time.sleep(0.3)
-        password = (data_dir / "initial-password.txt").read_text().split("password:")[1].strip()
-        yield {"base": base, "password": password, "tmp": tmp_path, "ids": ids, "month": month}
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)  # the box's own process group, started above
-            proc.wait()
-        log.close()
+    with box_answering(data_dir, tmp_path / "box.log", env={"HISAB_POLL_SECONDS": "0.5"}) as (box, password):
+        yield {"base": box.base, "password": password, "tmp": tmp_path, "ids": ids, "month": month}
 
 
-def _shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
-def _logged_in(browser, box, **context_args):  # noqa: F811
-    context = browser.new_context(base_url=box["base"], **context_args)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto("/login")
-    page.fill("#username", "owner")
-    page.fill("#password", box["password"])
-    page.press("#password", "Enter")
-    page.wait_for_url(f"{box['base']}/")
-    return context, page, errors
+def _logged_in(browser, box, **context_args):
+    return logged_in(browser, box["base"], box["password"], **context_args)
 
 
 @pytest.mark.timeout(300)
-def test_offline_capture_waits_on_the_phone_and_arrives_exactly_once(seeded_box, browser):  # noqa: F811
+def test_offline_capture_waits_on_the_phone_and_arrives_exactly_once(seeded_box, browser):
     box = seeded_box
     context, page, errors = _logged_in(browser, box, viewport={"width": 360, "height": 740}, is_mobile=True,
                                        has_touch=True)
@@ -144,11 +95,11 @@ def test_offline_capture_waits_on_the_phone_and_arrives_exactly_once(seeded_box,
     outbox = page.locator("#outbox")
     outbox.wait_for(state="visible", timeout=10_000)
     assert "1 invoice photo waiting" in outbox.inner_text()
-    _shot(page, "pwa-01-phone-offline-waiting")
+    shot(page, "pwa-01-phone-offline-waiting")
 
     context.set_offline(False)  # the box is back: the `online` event sends it by itself
     outbox.wait_for(state="hidden", timeout=30_000)
-    _shot(page, "pwa-02-phone-back-online")
+    shot(page, "pwa-02-phone-back-online")
     page.evaluate("window.hisabOutbox.flush()")  # a second try, and a reload: still one
     page.reload()
     page.wait_for_timeout(1000)
@@ -160,7 +111,7 @@ def test_offline_capture_waits_on_the_phone_and_arrives_exactly_once(seeded_box,
 
 
 @pytest.mark.timeout(300)
-def test_review_typing_kept_on_the_phone_while_the_box_is_unreachable(seeded_box, browser):  # noqa: F811
+def test_review_typing_kept_on_the_phone_while_the_box_is_unreachable(seeded_box, browser):
     box = seeded_box
     waiting = box["ids"][-1]
     context, page, errors = _logged_in(browser, box)
@@ -182,7 +133,7 @@ def test_review_typing_kept_on_the_phone_while_the_box_is_unreachable(seeded_box
 
 
 @pytest.mark.timeout(300)
-def test_export_month_to_tally_and_quickbooks_then_reports_and_every_page_in_bengali(seeded_box, browser):  # noqa: F811
+def test_export_month_to_tally_and_quickbooks_then_reports_and_every_page_in_bengali(seeded_box, browser):
     box = seeded_box
     context, page, errors = _logged_in(browser, box, viewport={"width": 1280, "height": 900}, accept_downloads=True)
     page.goto(f"/exports?month={box['month']}")
@@ -211,7 +162,7 @@ def test_export_month_to_tally_and_quickbooks_then_reports_and_every_page_in_ben
     page.goto(f"/reports?month={box['month']}")
     assert page.locator(".chart svg").count() >= 3
     assert page.locator("#report-suppliers tbody tr").count() == 3
-    _shot(page, "pwa-03-reports")
+    shot(page, "pwa-03-reports")
 
     page.click("button[name=language][value=bn]")
     pages = {"list": "/", "upload": "/upload", "review": f"/invoices/{box['ids'][-1]}", "suppliers": "/suppliers",
@@ -220,7 +171,7 @@ def test_export_month_to_tally_and_quickbooks_then_reports_and_every_page_in_ben
     for name, path in pages.items():
         page.goto(path)
         assert page.locator("html").get_attribute("lang") == "bn"
-        _shot(page, f"bn-{name}")
+        shot(page, f"bn-{name}")
     phone = browser.new_context(base_url=box["base"], viewport={"width": 360, "height": 740}, is_mobile=True,
                                 has_touch=True, storage_state=context.storage_state())
     small = phone.new_page()
@@ -231,11 +182,11 @@ def test_export_month_to_tally_and_quickbooks_then_reports_and_every_page_in_ben
         width = small.evaluate("document.documentElement.scrollWidth")
         if width > 362:
             too_wide[name] = width
-        _shot(small, f"bn-phone-{name}")
+        shot(small, f"bn-phone-{name}")
     small.goto("/reports")
     small.click("form.logout button")
     small.wait_for_url("**/login")
-    _shot(small, "bn-phone-login")
+    shot(small, "bn-phone-login")
     phone.close()
     context.close()
     assert not too_wide, f"wider than a 360-px phone: {too_wide}"

@@ -20,34 +20,12 @@ from appliance.queue.blobs import BlobStore
 from appliance.queue.hlc import Clock
 from appliance.queue.journal import Journal
 from hub import db, merge
-from tests.box_process import RunningBox
-from tests.conftest import free_port
+from tests.browser import box_answering, logged_in, shot
 from tests.conftest_services import start_ingest, wait_for
 from tests.conftest_web import render_invoice
 
 pytestmark = pytest.mark.slow
-ROOT = Path(__file__).resolve().parent.parent
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 READ, TRUE, LATER = 3801.70, 3861.70, 3999.00
-
-
-@pytest.fixture
-def browser():
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed")
-    with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"suggest-{name}.png"), full_page=True)
 
 
 def flagged_invoice(data: Path, device: str) -> str:
@@ -91,25 +69,14 @@ def test_a_person_accepts_the_hubs_suggestion_and_an_approved_value_never_change
     data = tmp_path / "data"
     inv = flagged_invoice(data, device)
     with start_ingest(hub_settings):
-        box = RunningBox(data, free_port(), tmp_path / "box.log",
-                         env={"HISAB_DEVICE_ID": device, "HISAB_MQTT_URL": mosquitto.url(device)})
-        try:
-            box.wait(box.health, 120, "the box to answer")
-            password = (data / "initial-password.txt").read_text().split("password:")[1].strip()
+        with box_answering(data, tmp_path / "box.log", timeout=120,
+                           env={"HISAB_DEVICE_ID": device, "HISAB_MQTT_URL": mosquitto.url(device)}) as (box, password):
             wait_for(lambda: hub_row(hub_settings, device, inv), 60, what="the invoice at the hub")
-            context = browser.new_context(viewport={"width": 1280, "height": 1000}, base_url=box.base)
-            page = context.new_page()
-            errors: list[str] = []
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            page.goto("/login")
-            page.fill("#username", "owner")
-            page.fill("#password", password)
-            page.press("#password", "Enter")
-            page.wait_for_url(f"{box.base}/")
+            context, page, errors = logged_in(browser, box.base, password, viewport={"width": 1280, "height": 1000})
 
             page.goto(f"/invoices/{inv}")
             assert page.locator("#field-total.flagged").count() == 1 and page.locator(".suggestion").count() == 0
-            shot(page, "01-flagged")
+            shot(page, "suggest-01-flagged")
 
             # the hub's second opinion comes down through the broker and the relay
             first = hub_suggests(hub_settings, device, inv, TRUE)
@@ -124,7 +91,7 @@ def test_a_person_accepts_the_hubs_suggestion_and_an_approved_value_never_change
             assert api["suggestions"] == [{"field": "total", "value": TRUE, "confidence": 0.91, "source": "hub"}]
             assert api["fields"]["total"] == READ  # shown, never applied without a person
             assert page.input_value("#f-total") == "3801.70"
-            shot(page, "02-hub-suggests")
+            shot(page, "suggest-02-hub-suggests")
 
             # one click
             page.locator("#field-total .suggestion button", has_text="Accept").click()
@@ -132,7 +99,7 @@ def test_a_person_accepts_the_hubs_suggestion_and_an_approved_value_never_change
             assert page.input_value("#f-total") == "3861.70" and page.locator(".suggestion").count() == 0
             history = page.locator(".history .timeline").text_content()
             assert "Suggestion decided" in history and "3861.7 accepted" in history
-            shot(page, "03-accepted")
+            shot(page, "suggest-03-accepted")
             api = context.request.get(f"/api/v1/invoices/{inv}").json()
             assert api["fields"]["total"] == TRUE and api["suggestions"] == []
             decided = [h for h in api["history"] if h["type"] == "invoice.suggestion_decided"]
@@ -144,7 +111,7 @@ def test_a_person_accepts_the_hubs_suggestion_and_an_approved_value_never_change
 
             page.click("#approve")
             page.wait_for_selector(".status-card.status-approved")
-            shot(page, "04-approved")
+            shot(page, "suggest-04-approved")
 
             # a later suggestion (it crossed the approval on the way) reaches the box and changes nothing
             later = hub_suggests(hub_settings, device, inv, LATER)
@@ -157,12 +124,10 @@ def test_a_person_accepts_the_hubs_suggestion_and_an_approved_value_never_change
             assert "3999.0 (not offered: already approved)" in page.locator(".history .timeline").text_content()
             api = context.request.get(f"/api/v1/invoices/{inv}").json()
             assert api["status"] == "approved" and api["fields"]["total"] == TRUE and api["suggestions"] == []
-            shot(page, "05-approved-later-suggestion-ignored")
+            shot(page, "suggest-05-approved-later-suggestion-ignored")
 
             page.goto("/status")  # the box's status page, online with its hub
             assert "connected" in page.locator("#sync").inner_text()
-            shot(page, "06-status")
+            shot(page, "suggest-06-status")
             context.close()
             assert not [e for e in errors if "favicon" not in e], errors
-        finally:
-            box.stop()
