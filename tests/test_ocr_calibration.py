@@ -92,3 +92,50 @@ def test_page_kind_tells_a_clear_page_from_a_noisy_one():
     assert calibration.page_kind(False, [0.95] * 90 + [0.5] * 10) == "clear"
     assert calibration.page_kind(False, [0.95] * 50 + [0.5] * 50) == "noisy"
     assert calibration.page_kind(False, []) == "noisy"
+
+
+def test_evidence_picks_its_own_table_and_rare_evidence_never_passes_unread(monkeypatch):
+    from appliance.ocr import calibration_table
+
+    table = {
+        "total": [(0.0, 0.9, 100)],
+        "total+balanced": [(0.0, 0.6, 20), (0.9, 0.99, 80)],
+        "total+": [(0.0, 0.5, 40)],
+    }
+    monkeypatch.setattr(calibration, "TABLE", table)
+    monkeypatch.setattr(calibration_table, "EVIDENCE", {"total": ("balanced", "items")})
+    assert calibration.calibrate("total", 0.95, evidence={"balanced", "unused_kind"}) == 0.99
+    assert calibration.calibrate("total", 0.5, evidence={"balanced"}) == 0.6
+    assert calibration.calibrate("total", 0.95) == 0.5
+    # "total+balanced+items" was too rare to fit: the pooled table, capped under the review bar
+    assert calibration.calibrate("total", 0.95, evidence={"balanced", "items"}) < confidence.REVIEW_BELOW
+
+
+def test_amounts_that_close_are_tagged_and_inferred_ones_are_not():
+    from appliance.ocr import evidence
+    from appliance.ocr.reconcile import Amounts
+
+    closed = Amounts(
+        values={"subtotal": 1000.0, "discount": 0.0, "sd": 0.0, "vat_amount": 150.0, "total": 1150.0},
+        conf={}, balanced=True, items_match=True, vat_rate=15.0,
+    )  # fmt: skip
+    ev = evidence.of_amounts(closed)
+    assert ev["subtotal"] == {"balanced", "items"} and ev["vat_amount"] == {"balanced", "rate"}
+    assert ev["total"] == {"balanced"} and ev["vat_rate"] == {"rate"}
+    closed.review = ["total:inferred"]
+    assert evidence.of_amounts(closed)["total"] == set()
+
+
+def test_an_identifier_printed_twice_is_repeated_evidence():
+    from appliance.ocr import evidence
+    from appliance.ocr.layout import Line, Word
+
+    def line(i: int, text: str) -> Line:
+        return Line([Word(t, 0.95, 10.0 * k, 0, 10.0 * k + 9, 10, 0) for k, t in enumerate(text.split())], index=i)
+
+    lines = [line(0, "Invoice No: INV-2024-0457"), line(1, "Ref INV-2024-0457 paid"), line(2, "Total 100")]
+    assert evidence.of_id("INV-2024-0457", 0, [], lines) == {"repeated", "shaped"}
+    assert evidence.of_id("INV-2024-0457", 0, [], lines[:1] + lines[2:]) == {"shaped"}
+    assert evidence.of_name("Rahman Traders", 0, [line(0, "Rahman Traders"), line(1, "For Rahman Traders")]) == {
+        "repeated"
+    }

@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import calibration, confidence, llm, names, parsers, reconcile, reread, suppliers
+from . import calibration, confidence, evidence, llm, names, parsers, reconcile, reread, suppliers
 from . import lines as line_items
 from . import normalise as nz
 from .document import DocumentError, DocumentInfo, Limits, inspect, render_page
@@ -179,6 +179,7 @@ class Extractor:
         lines = read.lines
         result = empty_result(source)
         conf: dict[str, float] = {}
+        ev: dict[str, set[str]] = {f: set() for f in HEADER_FIELDS}  # independent evidence per field
         review: list[str] = list(read.notes)
         if read.unreadable:
             review.append("document:handwritten_or_unreadable")
@@ -186,11 +187,14 @@ class Extractor:
         code, cur_conf = parsers.currency(lines)
         result["currency"], conf["currency"] = code, cur_conf
 
-        number, conf["invoice_number"], _ = confidence.best(parsers.invoice_numbers(lines))
+        number_cands = parsers.invoice_numbers(lines)
+        number, conf["invoice_number"], _ = confidence.best(number_cands)
         result["invoice_number"] = number.value if number else None
+        if number is not None:
+            ev["invoice_number"] |= evidence.of_id(str(number.value), number.line, number_cands, lines)
         if number is not None and read.images:
             conf["invoice_number"] = self._second_reading(
-                read, number.line, str(number.value), conf["invoice_number"], timings, "id"
+                read, number.line, str(number.value), conf["invoice_number"], timings, "id", ev["invoice_number"]
             )
 
         date_cands = parsers.dates(lines, month_first=False)
@@ -199,20 +203,26 @@ class Extractor:
         if date and code not in ("BDT", "INR", "EUR", "GBP") and nz.date_is_ambiguous(lines[date.line].text):
             conf["invoice_date"] = min(conf["invoice_date"], 0.5)
             review.append("invoice_date:ambiguous_day_month")
+        if date is not None:
+            ev["invoice_date"] |= evidence.of_date(str(date.value), date_cands, lines)
         if date is not None and date.line >= 0 and read.images:
             conf["invoice_date"] = self._second_reading(
-                read, date.line, str(date.value), conf["invoice_date"], timings, "date"
+                read, date.line, str(date.value), conf["invoice_date"], timings, "date", ev["invoice_date"]
             )
         due, due_conf, _ = confidence.best(parsers.due_dates(lines))
         if due:
             result["due_date"], conf["due_date"] = due.value, due_conf
 
         bin_line = self._supplier_bin(lines, result, conf, review)
+        if result["supplier_bin"]:
+            ev["supplier_bin"] |= evidence.of_bin(result["supplier_bin"], parsers.bins(lines))
         if result["supplier_bin"] and bin_line >= 0 and read.images:
             conf["supplier_bin"] = self._second_reading(
-                read, bin_line, result["supplier_bin"], conf["supplier_bin"], timings, "bin"
+                read, bin_line, result["supplier_bin"], conf["supplier_bin"], timings, "bin", ev["supplier_bin"]
             )
         self._supplier_name(lines, result, conf, timings, review)
+        if result["supplier_name"]:
+            ev["supplier_name"] |= evidence.of_name(result["supplier_name"], result["_name_line"], lines)
         result["supplier_address"] = names.address_after(lines, result["_name_line"])
 
         phone, phone_conf, _ = confidence.best(parsers.phones(lines))
@@ -221,7 +231,7 @@ class Extractor:
         buyer, _, _ = confidence.best(names.buyer_names(lines))
         result["buyer_name"] = buyer.value if buyer else None
 
-        self._amounts(lines, result, conf, review)
+        ev.update(self._amounts(lines, result, conf, review))
         result["language"] = _language(lines)
 
         for key, value in list(conf.items()):
@@ -232,9 +242,13 @@ class Extractor:
         if self.options.calibrated:
             # the printed page's evidence → observed accuracy; master data (below) is
             # independent evidence the table was not fitted with, so it comes after
-            conf = {k: calibration.calibrate(k, v, kind) if k in HEADER_FIELDS else v for k, v in conf.items()}
-        else:
-            timings["page_clear"] = float(kind == "clear")  # for tests/ocr_samples/fit_calibration.py
+            conf = {
+                k: calibration.calibrate(k, v, kind, ev.get(k, ())) if k in HEADER_FIELDS else v
+                for k, v in conf.items()
+            }
+        else:  # for tests/ocr_samples/fit_calibration.py
+            timings["page_clear"] = float(kind == "clear")
+            timings.update({f"evidence:{f}:{e}": 1.0 for f, kinds in ev.items() for e in kinds})
         self._match_supplier(result, conf, review)
         bin_printed = read.unreadable or any(
             parsers.BIN_LABEL.search(parsers.text_of(ln)) or nz.parse_bin(ln.text) for ln in lines
@@ -246,7 +260,7 @@ class Extractor:
         return result
 
     def _second_reading(
-        self, read: _Read, line: int, value: str, c: float, timings: dict[str, float], kind: str
+        self, read: _Read, line: int, value: str, c: float, timings: dict[str, float], kind: str, ev: set[str]
     ) -> float:
         """Re-read a Latin-script field alone with the Latin model: agreement → surer, else doubt.
 
@@ -265,6 +279,8 @@ class Extractor:
         else:
             second = parsers.read_invoice_number(text.lstrip(" :#.-"))
             agrees = second is not None and reread.same_id(value, second)
+        if agrees:
+            ev.add("reread")
         return min(0.97, c + 0.1) if agrees else min(c * 0.7, 0.55)
 
     def _supplier_bin(  # → the line the BIN was read from, -1 if none
@@ -326,7 +342,9 @@ class Extractor:
         result["supplier_name"] = top.value if top else None
         conf["supplier_name"] = c
 
-    def _amounts(self, lines: list[Line], result: dict[str, Any], conf: dict[str, float], review: list[str]) -> None:
+    def _amounts(
+        self, lines: list[Line], result: dict[str, Any], conf: dict[str, float], review: list[str]
+    ) -> dict[str, set[str]]:
         items = line_items.items(lines)
         amounts = [i.amount for i in items]
         items_sum = round(sum(a for a in amounts if a is not None), 2) if items and None not in amounts else None
@@ -346,6 +364,7 @@ class Extractor:
         result["line_items"] = [i.as_dict() for i in items]
         if items and not chosen.items_match and not all(i.arithmetic for i in items):
             review.append("line_items:low_confidence")
+        return evidence.of_amounts(chosen)
 
     def _match_supplier(self, result: dict[str, Any], conf: dict[str, float], review: list[str]) -> None:
         result.pop("_name_line", None)

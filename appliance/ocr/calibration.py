@@ -13,9 +13,14 @@ support: a raw score outside the fitted range takes its nearest block's value.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
+from . import calibration_table
 from .calibration_table import TABLE
+
+# a combination of evidence seen too rarely to fit its own table is never sure enough
+# to pass unread: it takes the field's pooled table, capped under the review bar
+UNFITTED_CAP = 0.95
 
 Block = tuple[float, float, int]  # (lowest raw score in the block, observed accuracy, count)
 
@@ -33,11 +38,33 @@ def page_kind(text_layer: bool, word_confs: Sequence[float]) -> str:
     return "clear" if sure >= 0.85 else "noisy"
 
 
-def calibrate(field: str, raw: float, kind: str = "") -> float:
-    """P(field is right | raw score, page kind), from the fitted table; the raw score if none was fitted."""
+def stratum(field: str, evidence: Iterable[str], used: Iterable[str] | None = None) -> str:
+    """The table key for a field with this evidence: "invoice_number+reread+shaped"; "field+" for none.
+
+    Only the kinds of evidence the table was fitted with (`used`, default from the table) count."""
+    keep = set(calibration_table.EVIDENCE.get(field, ()) if used is None else used)
+    return field + "+" + "+".join(sorted(set(evidence) & keep))
+
+
+def calibrate(field: str, raw: float, kind: str = "", evidence: Iterable[str] = ()) -> float:
+    """P(field is right | raw score, independent evidence), from the fitted table.
+
+    Evidence (calibration_table.EVIDENCE names the kinds per field) is document-level
+    agreement the raw score cannot see: amounts that close arithmetically, a second
+    reading that agrees, a value printed twice. The raw score is returned if nothing was fitted."""
+    if field in calibration_table.EVIDENCE:
+        blocks = TABLE.get(stratum(field, evidence))
+        if blocks:
+            return _lookup(blocks, raw)
+        if TABLE.get(field):
+            return min(UNFITTED_CAP, _lookup(TABLE[field], raw))
     blocks = TABLE.get(f"{field}@{kind}") or TABLE.get(field)
     if not blocks:
         return raw
+    return _lookup(blocks, raw)
+
+
+def _lookup(blocks: Sequence[Block], raw: float) -> float:
     i = bisect_right([b[0] for b in blocks], raw) - 1
     return blocks[max(0, i)][1]
 

@@ -23,3 +23,6 @@ TABLE: dict[str, list[tuple[float, float, int]]] = {
     "vat_amount": [(0.35, 0.667, 22), (0.61, 0.833, 10), (0.881, 0.964, 53)],
     "vat_rate": [(0.5, 0.75, 10), (0.732, 0.917, 10), (0.802, 0.984, 62)],
 }
+
+# kinds of evidence each field's tables are split by ("field+kind+kind" keys); none fitted yet
+EVIDENCE: dict[str, tuple[str, ...]] = {}

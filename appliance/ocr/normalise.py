@@ -277,3 +277,11 @@ def date_is_ambiguous(text: str) -> bool:
         return False
     a, b = int(m.group(1)), int(m.group(3))
     return a <= 12 and b <= 12 and a != b
+
+
+_MONTH_WORD = re.compile(rf"(?i)(?<![a-z])({_MONTH_ALT})")
+
+
+def month_in_words(text: str) -> bool:
+    """Does the text name a month in letters ("12 Mar 2024", "১২ মার্চ ২০২৪")?"""
+    return bool(_MONTH_WORD.search(clean_text(text)))

@@ -1,0 +1,97 @@
+"""Document-level evidence for a field: facts the field's own raw score cannot see.
+
+Owns: naming, per header field, the independent confirmations found on the page:
+amounts that close arithmetically ("balanced": subtotal − discount + VAT = total;
+"items": line items sum to it; "rate": VAT = rate × base), a value printed on two
+lines and read the same both times ("repeated"), an identifier of a plausible
+shape ("shaped"), a date whose month is written in letters ("words"), a BIN under
+the seller's own label ("seller"). A second reading that agrees ("reread") is
+added by the extractor. Calibration (calibration.py) turns each combination
+into an observed accuracy; the tags here only say what was seen.
+
+Must never: change a value or a score, or name evidence that is not independent
+of the reading it confirms (the same printed word read twice is not "repeated").
+"""
+
+from __future__ import annotations
+
+import re
+
+from . import normalise as nz
+from .layout import Line
+from .parsers import Candidate
+from .reconcile import Amounts, close
+
+# letters-then-digits codes, digit runs with separators: "INV-2024-0457", "CM/24/122", "40852"
+_ID_SHAPE = re.compile(r"(?:[A-Z]{1,6}[-/ ]?)*\d[\dA-Z]*(?:[-/][\dA-Z]+)*")
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", " ", nz.ascii_digits(nz.clean_text(text))).strip().casefold()
+
+
+def _repeated(value: str, line: int, lines: list[Line], cands: list[Candidate]) -> bool:
+    """The value read again on another line (a second candidate, or printed inside another line)."""
+    want = _norm(value)
+    if any(_norm(str(c.value)) == want and c.line != line for c in cands):
+        return True
+    if len(want) < 4:
+        return False
+    pattern = re.compile(rf"(?<![\w]){re.escape(want)}(?![\w])")
+    return any(ln.index != line and pattern.search(_norm(ln.text)) for ln in lines)
+
+
+def of_id(value: str, line: int, cands: list[Candidate], lines: list[Line]) -> set[str]:
+    out = set()
+    if _repeated(value, line, lines, cands):
+        out.add("repeated")
+    plain = nz.ascii_digits(nz.clean_text(value)).upper()
+    digits = sum(ch.isdigit() for ch in plain)
+    if 4 <= len(plain) <= 24 and digits >= 3 and _ID_SHAPE.fullmatch(plain):
+        out.add("shaped")
+    return out
+
+
+def of_date(value: str, cands: list[Candidate], lines: list[Line]) -> set[str]:
+    chosen = [c for c in cands if c.value == value]
+    out = set()
+    if len({c.line for c in chosen}) > 1:
+        out.add("repeated")
+    if chosen and chosen[0].line >= 0 and nz.month_in_words(lines[chosen[0].line].text):
+        out.add("words")
+    return out
+
+
+def of_bin(value: str, cands: list[Candidate]) -> set[str]:
+    same = [c for c in cands if c.value == value]
+    out = set()
+    if len({c.line for c in same}) > 1:
+        out.add("repeated")
+    if any(c.role == "seller" for c in same):
+        out.add("seller")
+    return out
+
+
+def of_name(name: str, line: int, lines: list[Line]) -> set[str]:
+    """A supplier name also printed elsewhere ("For <name>" over a signature, a footer)."""
+    return {"repeated"} if _repeated(name, line, lines, []) else set()
+
+
+def of_amounts(chosen: Amounts) -> dict[str, set[str]]:
+    v = chosen.values
+    out: dict[str, set[str]] = {f: set() for f in ("subtotal", "vat_amount", "total", "vat_rate", "discount")}
+    inferred = {r.split(":", 1)[0] for r in chosen.review if r.endswith(":inferred")}
+    if chosen.balanced:
+        for f in ("subtotal", "vat_amount", "total", "discount"):
+            out[f].add("balanced")
+    if chosen.items_match:
+        out["subtotal" if v["subtotal"] is not None else "total"].add("items")
+    rate = chosen.vat_rate
+    if rate is not None and v["vat_amount"] is not None and v["subtotal"] is not None and "vat_rate" not in inferred:
+        base = (v["total"] or 0) - v["vat_amount"] if chosen.vat_inclusive else v["subtotal"] - (v["discount"] or 0)
+        if v["vat_amount"] > 0 and close(v["vat_amount"], base * rate / 100, 0.01):
+            out["vat_amount"].add("rate")
+            out["vat_rate"].add("rate")
+    for f in inferred:  # a value computed from the others confirms nothing by itself
+        out.get(f, set()).clear()
+    return out
