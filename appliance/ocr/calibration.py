@@ -1,6 +1,8 @@
 """Calibrated confidence: a field's raw score mapped to how often such a field was right.
 
-Owns: the lookup in the per-field tables of `calibration_table.py` (fitted by
+Owns: the lookup in the per-field tables of `calibration_table.py`, one per
+combination of a field's document-level evidence (evidence.py: amounts that close,
+a second reading that agrees, a value printed twice), each fitted (by
 `python -m tests.ocr_samples.fit_calibration` on one synthetic corpus seed and
 checked on another), and the fitting routine itself (isotonic regression by
 pooling adjacent violators, with a minimum block size and a pull towards 50%
