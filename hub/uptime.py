@@ -27,9 +27,11 @@ def monthly(conn: psycopg.Connection, month: str | None) -> tuple[dict[str, dict
     now = dt.datetime.now(dt.UTC)
     stop = min(end, now)
     rows = conn.execute(
-        "SELECT device_id, state, at FROM ("
-        "  SELECT DISTINCT ON (device_id) device_id, state, %s::timestamptz AS at FROM device_states "
-        "  WHERE at < %s ORDER BY device_id, at DESC) before "
+        # Each box's last state before the month: one index probe per box (device_states_at), not a
+        # scan of every earlier month (123 ms at 1,000 shops x 12 months with DISTINCT ON).
+        "SELECT d.device_id, last.state, %s::timestamptz AS at FROM devices d CROSS JOIN LATERAL ("
+        "  SELECT state FROM device_states s WHERE s.device_id = d.device_id AND s.at < %s "
+        "  ORDER BY s.at DESC LIMIT 1) last "
         "UNION ALL SELECT device_id, state, at FROM device_states WHERE at >= %s AND at < %s "
         "ORDER BY device_id, at", (start, start, start, stop)).fetchall()
     spans: dict[str, list[tuple[str, dt.datetime]]] = {}

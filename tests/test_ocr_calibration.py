@@ -119,11 +119,16 @@ def test_amounts_that_close_are_tagged_and_inferred_ones_are_not():
         values={"subtotal": 1000.0, "discount": 0.0, "sd": 0.0, "vat_amount": 150.0, "total": 1150.0},
         conf={}, balanced=True, items_match=True, vat_rate=15.0,
     )  # fmt: skip
-    ev = evidence.of_amounts(closed)
+    ev = evidence.of_amounts(closed, 1000.0)
     assert ev["subtotal"] == {"balanced", "items"} and ev["vat_amount"] == {"balanced", "rate"}
     assert ev["total"] == {"balanced"} and ev["vat_rate"] == {"rate"}
+    assert evidence.of_amounts(closed, 999.7)["subtotal"] == {"balanced"}  # the reconciler's 0.51 is not exact
+    closed.values["total"] = 1150.3
+    assert evidence.of_amounts(closed, 1000.0)["total"] == set()
+    closed.values["total"], closed.review = 1150.0, ["arithmetic:line_items_ne_subtotal"]
+    assert all(not kinds for kinds in evidence.of_amounts(closed, 1000.0).values())
     closed.review = ["total:inferred"]
-    assert evidence.of_amounts(closed)["total"] == set()
+    assert evidence.of_amounts(closed, 1000.0)["total"] == set()
 
 
 def test_an_identifier_printed_twice_is_repeated_evidence():

@@ -5,9 +5,10 @@ inspect → read lines (PDF text layer, or render + preprocess + Tesseract) →
 rules (parsers, names, lines), with a Latin-only second reading of the invoice
 number, date and BIN words (reread.py) → small LLM only for an unsure supplier
 name (off by default, see llm.py) → reconcile the arithmetic → calibrate each
-field's score to observed accuracy (calibration.py) → match cached suppliers →
-review reasons. When a page's amounts stay unread, the page is read once more
-with its table rules painted out (Tesseract drops rows of ruled tables).
+field's score, given its document-level evidence (evidence.py), to observed
+accuracy (calibration.py) → match cached suppliers → review reasons. When a
+page's amounts stay unread, the page is read once more with its table rules
+painted out (Tesseract drops rows of ruled tables).
 
 Must never: touch a database, Flask, the network or the file system (beyond
 the bundled model); raise for a bad document (the result carries `error`);
@@ -238,6 +239,7 @@ class Extractor:
             conf[key] = round(max(0.0, min(1.0, value)), 3)
         if read.unreadable:
             conf = {k: min(v, 0.3) for k, v in conf.items()}
+            ev = {}  # agreement between misreadings of an unreadable page proves nothing
         kind = calibration.page_kind(read.source == "text_layer", [w.conf for ln in lines for w in ln.words])
         if self.options.calibrated:
             # the printed page's evidence → observed accuracy; master data (below) is
@@ -364,7 +366,7 @@ class Extractor:
         result["line_items"] = [i.as_dict() for i in items]
         if items and not chosen.items_match and not all(i.arithmetic for i in items):
             review.append("line_items:low_confidence")
-        return evidence.of_amounts(chosen)
+        return evidence.of_amounts(chosen, items_sum)
 
     def _match_supplier(self, result: dict[str, Any], conf: dict[str, float], review: list[str]) -> None:
         result.pop("_name_line", None)

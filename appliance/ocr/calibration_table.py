@@ -7,9 +7,17 @@ Each field: (lowest raw score, observed accuracy, count) blocks, ascending;
 
 TABLE: dict[str, list[tuple[float, float, int]]] = {
     "invoice_date": [(0.248, 0.955, 65), (0.961, 0.971, 32)],
+    "invoice_date+": [(0.248, 0.942, 50)],
+    "invoice_date+reread": [(0.495, 0.955, 20), (0.968, 0.966, 27)],
     "invoice_number": [(0.398, 0.4, 13), (0.605, 0.629, 33), (0.957, 0.95, 38)],
+    "invoice_number+reread+shaped": [(0.45, 0.682, 20), (0.959, 0.971, 33)],
+    "invoice_number+shaped": [(0.398, 0.417, 10), (0.707, 0.611, 16)],
     "subtotal": [(0.447, 0.545, 20), (0.642, 0.833, 22), (0.97, 0.968, 60)],
+    "subtotal+": [(0.447, 0.545, 20), (0.642, 0.75, 10), (0.97, 0.833, 10)],
+    "subtotal+balanced+items": [(0.97, 0.969, 30)],
     "supplier_bin": [(0.454, 0.75, 10), (0.757, 0.914, 33), (0.876, 0.923, 11), (0.895, 0.944, 16)],
+    "supplier_bin+": [(0.454, 0.75, 10), (0.759, 0.927, 39)],
+    "supplier_bin+seller": [(0.61, 0.917, 10), (0.945, 0.923, 11)],
     "supplier_name": [
         (0.222, 0.083, 10),
         (0.445, 0.167, 10),
@@ -19,10 +27,32 @@ TABLE: dict[str, list[tuple[float, float, int]]] = {
         (0.789, 0.667, 10),
         (0.826, 0.878, 47),
     ],
+    "supplier_name+": [
+        (0.222, 0.083, 10),
+        (0.445, 0.167, 10),
+        (0.536, 0.417, 10),
+        (0.644, 0.594, 30),
+        (0.821, 0.841, 42),
+    ],
     "total": [(0.397, 0.6, 23), (0.641, 0.87, 21), (0.945, 0.984, 61)],
+    "total+": [(0.397, 0.6, 23), (0.641, 0.87, 21), (0.945, 0.929, 12)],
+    "total+balanced": [(0.97, 0.98, 49)],
     "vat_amount": [(0.35, 0.667, 22), (0.61, 0.833, 10), (0.881, 0.964, 53)],
+    "vat_amount+": [(0.35, 0.667, 22), (0.61, 0.824, 15)],
+    "vat_amount+balanced+rate": [(0.97, 0.976, 40)],
     "vat_rate": [(0.5, 0.75, 10), (0.732, 0.917, 10), (0.802, 0.984, 62)],
+    "vat_rate+": [(0.5, 0.75, 10), (0.75, 0.97, 31)],
+    "vat_rate+rate": [(0.732, 0.977, 41)],
 }
 
-# kinds of evidence each field's tables are split by ("field+kind+kind" keys); none fitted yet
-EVIDENCE: dict[str, tuple[str, ...]] = {}
+# kinds of evidence each field's tables are split by (keys "field+kind+kind", calibration.stratum)
+EVIDENCE: dict[str, tuple[str, ...]] = {
+    "supplier_name": ("repeated",),
+    "supplier_bin": ("seller",),
+    "invoice_number": ("reread", "shaped"),
+    "invoice_date": ("reread",),
+    "subtotal": ("balanced", "items"),
+    "vat_amount": ("balanced", "rate"),
+    "total": ("balanced",),
+    "vat_rate": ("rate",),
+}

@@ -20,7 +20,7 @@ import re
 from . import normalise as nz
 from .layout import Line
 from .parsers import Candidate
-from .reconcile import Amounts, close
+from .reconcile import Amounts
 
 # letters-then-digits codes, digit runs with separators: "INV-2024-0457", "CM/24/122", "40852"
 _ID_SHAPE = re.compile(r"(?:[A-Z]{1,6}[-/ ]?)*\d[\dA-Z]*(?:[-/][\dA-Z]+)*")
@@ -73,23 +73,41 @@ def of_bin(value: str, cands: list[Candidate]) -> set[str]:
 
 
 def of_name(name: str, line: int, lines: list[Line]) -> set[str]:
-    """A supplier name also printed elsewhere ("For <name>" over a signature, a footer)."""
+    """A supplier name also printed elsewhere ("For <name>" over a signature, a footer).
+
+    Only a name of two words or more counts: a lone "Trading" is printed everywhere."""
+    if len(name.split()) < 2 or sum(ch.isalpha() for ch in name) < 8:
+        return set()
     return {"repeated"} if _repeated(name, line, lines, []) else set()
 
 
-def of_amounts(chosen: Amounts) -> dict[str, set[str]]:
+def _exact(a: float, b: float) -> bool:
+    # to the paisa: the reconciler's tolerance (close) lets a misread last digit balance
+    return abs(a - b) <= 0.011
+
+
+def of_amounts(chosen: Amounts, items_sum: float | None = None) -> dict[str, set[str]]:
+    """Amounts confirmed by arithmetic that closes to the paisa, each relation a kind of evidence."""
     v = chosen.values
     out: dict[str, set[str]] = {f: set() for f in ("subtotal", "vat_amount", "total", "vat_rate", "discount")}
+    if any(r.startswith("arithmetic:") for r in chosen.review):
+        return out  # one relation fails: the ones that hold may close by coincidence (dropped decimals)
     inferred = {r.split(":", 1)[0] for r in chosen.review if r.endswith(":inferred")}
-    if chosen.balanced:
-        for f in ("subtotal", "vat_amount", "total", "discount"):
-            out[f].add("balanced")
-    if chosen.items_match:
-        out["subtotal" if v["subtotal"] is not None else "total"].add("items")
+    sub, disc, sd, vat, tot = (v.get(f) for f in ("subtotal", "discount", "sd", "vat_amount", "total"))
+    if chosen.balanced and sub is not None and tot is not None and vat is not None:
+        net = sub - (disc or 0) + (sd or 0)
+        if _exact(net + vat, tot) or chosen.vat_inclusive and _exact(net, tot):
+            for f in ("subtotal", "vat_amount", "total", "discount"):
+                out[f].add("balanced")
+    if chosen.items_match and items_sum is not None:
+        key = "subtotal" if sub is not None else "total"
+        if v[key] is not None and _exact(items_sum, v[key]):
+            out[key].add("items")
     rate = chosen.vat_rate
-    if rate is not None and v["vat_amount"] is not None and v["subtotal"] is not None and "vat_rate" not in inferred:
-        base = (v["total"] or 0) - v["vat_amount"] if chosen.vat_inclusive else v["subtotal"] - (v["discount"] or 0)
-        if v["vat_amount"] > 0 and close(v["vat_amount"], base * rate / 100, 0.01):
+    if rate is not None and vat is not None and sub is not None and "vat_rate" not in inferred:
+        base = (tot or 0) - vat if chosen.vat_inclusive else sub - (disc or 0)
+        # to the paisa only: VAT rounded to the taka is also what a page with its decimals unread gives
+        if vat > 0 and _exact(vat, round(base * rate / 100, 2)):
             out["vat_amount"].add("rate")
             out["vat_rate"].add("rate")
     for f in inferred:  # a value computed from the others confirms nothing by itself

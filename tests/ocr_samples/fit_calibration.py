@@ -30,12 +30,12 @@ TABLE_PATH = Path(__file__).resolve().parents[2] / "appliance" / "ocr" / "calibr
 # the evidence each field's tables are split by: few kinds, as every split divides ~120 points
 EVIDENCE_KINDS: dict[str, tuple[str, ...]] = {
     "supplier_name": ("repeated",),
-    "supplier_bin": ("reread", "repeated"),
-    "invoice_number": ("reread", "repeated"),
-    "invoice_date": ("reread", "repeated"),
+    "supplier_bin": ("seller",),
+    "invoice_number": ("reread", "shaped"),
+    "invoice_date": ("reread",),
     "subtotal": ("balanced", "items"),
     "vat_amount": ("balanced", "rate"),
-    "total": ("balanced", "items"),
+    "total": ("balanced",),
     "vat_rate": ("rate",),
 }
 MIN_STRATUM = 20
