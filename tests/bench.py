@@ -149,6 +149,8 @@ def bench_crash(cycles: int) -> None:
     record(f"crash harness: kill -9 cycles ({seconds:.0f} s)", f"{findings.get('cycles')}", f"{cycles}", ok)
     record("  acknowledged writes verified", str(findings.get("acknowledged")), "all present", ok)
     record("  problems found", str(len(findings.get("problems") or [])), "0", not findings.get("problems"))
+    for problem in findings.get("problems") or []:
+        record("  problem", str(problem)[:120], "", False)
 
 
 def bench_hub(tmp: Path) -> None:
