@@ -112,13 +112,14 @@ class Worker:
 
     def drain(self, process: Process | None = None) -> int:
         done = 0
-        for invoice_id, sha256, filename, attempts in backlog(self.journal):
+        pending = backlog(self.journal)
+        for invoice_id, sha256, filename, attempts in pending:
             if process and process.stop.is_set():
                 break
             self.process(invoice_id, sha256, filename, attempts)
             done += 1
-            if process:
-                process.beat(backlog=len(backlog(self.journal)))
+            if process:  # what is left of this scan; the next scan counts new arrivals
+                process.beat(backlog=len(pending) - done)
         return done
 
 
