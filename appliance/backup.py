@@ -258,7 +258,7 @@ class _Hashing:
 # -- backup --------------------------------------------------------------------------------
 
 
-def _snapshot_journal(journal_path: Path, dest: Path) -> int:
+def snapshot_journal(journal_path: Path, dest: Path) -> int:
     """A consistent copy of the live journal through SQLite's online backup API; returns last seq."""
     dest.unlink(missing_ok=True)
     src = connect(journal_path, readonly=True)
@@ -342,7 +342,7 @@ def create(settings: Settings, progress: Progress | None = None) -> tuple[Backup
     tmp = folder / f".{final.name}.{os.getpid()}.tmp"
     snapshot = folder / f".journal-snapshot.{os.getpid()}.sqlite3"
     try:
-        last_seq = _snapshot_journal(settings.journal_path, snapshot)
+        last_seq = snapshot_journal(settings.journal_path, snapshot)
         manifest: dict[str, Any] = {"format": 1, "device_id": device, "last_seq": last_seq,
                                     "created": datetime.now(UTC).isoformat(), "files": {}}
         with tmp.open("wb") as out:

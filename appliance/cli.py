@@ -325,19 +325,14 @@ def rebuild(ctx: click.Context) -> None:
 @click.pass_context
 def migrate(ctx: click.Context) -> None:
     """Back up the journal, then bring journal and read model to this version's schema."""
-    import sqlite3
-
+    from appliance.backup import snapshot_journal
     from appliance.box import open_box
 
     settings = _settings(ctx)
     if settings.journal_path.exists():
         copy = settings.data_dir / "backups" / "pre-migrate.sqlite3"
         copy.parent.mkdir(parents=True, exist_ok=True)
-        src = sqlite3.connect(settings.journal_path)
-        dst = sqlite3.connect(copy)
-        src.backup(dst)
-        dst.close()
-        src.close()
+        snapshot_journal(settings.journal_path, copy)
     box = open_box(settings)
     box.journal.migrate()
     box.close()
