@@ -2,7 +2,8 @@
 
 Repair, drain, then wait: on start it settles what a crash left (attempts are journal
 events, so an invoice that killed the worker three times is marked failed instead of
-retried forever), takes the backlog oldest first, then re-scans on a timer. Extraction
+retried forever; only attempts of the running boot count, so the shop's power cuts
+are not blamed on a file), takes the backlog oldest first, then re-scans on a timer. Extraction
 itself is a pure function (appliance.ocr); this loop only moves bytes and events.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from pathlib import Path
 
 from appliance import invoices, storage
 from appliance.box import open_box
@@ -23,7 +25,8 @@ log = logging.getLogger(__name__)
 
 BACKLOG_SQL = """
 SELECT r.invoice_id, json_extract(r.payload, '$.sha256'), json_extract(r.payload, '$.filename'),
-       (SELECT count(*) FROM events p WHERE p.invoice_id = r.invoice_id AND p.type = 'invoice.processing')
+       (SELECT count(*) FROM events p WHERE p.invoice_id = r.invoice_id AND p.type = 'invoice.processing'
+        AND coalesce(json_extract(p.payload, '$.boot'), ?1) = ?1)
 FROM events r
 WHERE r.type = 'invoice.received'
   AND NOT EXISTS (SELECT 1 FROM events x WHERE x.invoice_id = r.invoice_id
@@ -32,9 +35,17 @@ ORDER BY r.seq
 """
 
 
-def backlog(journal: Journal) -> list[tuple[str, str, str, int]]:
-    """Invoices received and still without a result: (id, sha256, filename, attempts)."""
-    return journal.query(BACKLOG_SQL)
+def boot_id() -> str:
+    """This boot of the machine (a power cut starts a new one); "" where the kernel does not say."""
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return ""
+
+
+def backlog(journal: Journal, boot: str | None = None) -> list[tuple[str, str, str, int]]:
+    """Invoices received and still without a result: (id, sha256, filename, attempts this boot)."""
+    return journal.query(BACKLOG_SQL, (boot_id() if boot is None else boot,))
 
 
 def known_suppliers(journal: Journal) -> tuple:
@@ -83,7 +94,7 @@ class Worker:
             return self._fail(invoice_id, f"Gave up after {attempts} attempts: reading this file crashed or "
                                           "hung the reader. Enter the invoice by hand.", attempts)
         attempt = attempts + 1
-        self.journal.append("invoice.processing", {"attempt": attempt}, invoice_id=invoice_id, actor="worker")
+        self.journal.append("invoice.processing", {"attempt": attempt, "boot": boot_id()}, invoice_id=invoice_id, actor="worker")
         started = time.monotonic()
         try:
             data = self.blobs.get(sha256)

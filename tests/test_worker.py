@@ -13,7 +13,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from appliance import invoices
-from appliance.worker import Worker, backlog
+from appliance.worker import Worker, backlog, boot_id
 
 FONT = "/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf"
 
@@ -70,6 +70,20 @@ def test_invoice_that_crashed_the_worker_three_times_is_failed_not_retried(box):
     status = Worker(box.settings, box.journal, box.blobs).process(invoice_id, sha, name, attempts)
     assert status == invoices.FAILED
     assert "3 attempts" in box.journal.events_for("i1")[-1].payload["error"]
+
+
+def test_attempts_cut_short_by_a_power_cut_are_not_held_against_the_file(box):
+    receive(box, "i1", invoice_png())
+    for attempt in (1, 2, 3):  # three attempts, each ended by a power cut (a new boot id followed)
+        box.journal.append("invoice.processing", {"attempt": attempt, "boot": f"earlier-boot-{attempt}"},
+                           invoice_id="i1", actor="worker")
+    [(_, _, _, attempts)] = backlog(box.journal)
+    assert attempts == 0
+    box.journal.append("invoice.processing", {"attempt": 4, "boot": boot_id()}, invoice_id="i1", actor="worker")
+    assert backlog(box.journal)[0][3] == 1  # a crash in this boot counts
+    worker = Worker(box.settings.model_copy(update={"use_llm": False}), box.journal, box.blobs)
+    assert worker.drain() == 1
+    assert results(box, "i1") == ["invoice.extracted"]
 
 
 @pytest.mark.slow
