@@ -394,6 +394,8 @@ def restore(ctx: click.Context, file: Path, key_file: Path | None) -> None:
     from tqdm import tqdm
 
     from appliance import backup as backups
+    from appliance.box import identify
+    from appliance.queue.journal import Journal
 
     settings = _settings(ctx)
     key = key_file.read_text().strip() if key_file else settings.backup_key
@@ -405,6 +407,13 @@ def restore(ctx: click.Context, file: Path, key_file: Path | None) -> None:
             result = backups.restore(file, settings.data_dir, key.encode(), progress=bar.update)
         except backups.BackupError as exc:
             raise click.ClickException(str(exc)) from None
+    # number what comes next past anything the hub stored before this box lost its data
+    settings = identify(settings)
+    journal = Journal(settings.journal_path, settings.device_id)
+    try:
+        journal.mark_restored({"backup": file.name, "last_seq": result.last_seq})
+    finally:
+        journal.close()
     click.echo(f"Restored {result.files} files ({result.bytes / 1e6:.1f} MB, journal up to seq "
                f"{result.last_seq}) into {result.data_dir} in {result.seconds:.1f} s. "
                "Start the box: the read model is rebuilt from the journal.", err=True)

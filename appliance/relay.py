@@ -3,7 +3,9 @@
 Owns: the MQTT connection and the journal cursor ``relay-acked``. It publishes journal
 events past that cursor to ``hisab/v1/<device>/up/events`` in zlib-compressed JSON batches
 (QoS 1), moves the cursor only when the hub's application-level ack
-(``down/ack``: the highest contiguous seq the hub has stored) arrives, resends what stays
+(``down/ack``: the highest contiguous seq the hub has stored) arrives, keeps in flight only
+what the hub acknowledges promptly (a window of events that grows by a batch per prompt ack
+and halves on a slow one, so a busy hub is not buried), resends what stays
 unacknowledged, applies downlink events (``down/events``) to the journal idempotently by
 their hub-given event id, and publishes a retained status (online / offline as last will /
 stopped) and psutil telemetry.
@@ -141,6 +143,7 @@ class Relay:
         linger_s: float = 0.5,
         window: int = 4,
         ack_timeout_s: float = 20.0,
+        ack_target_s: float = 1.0,
         telemetry_s: float = 60.0,
         backoff_s: tuple[float, float] = (1.0, 60.0),
         client_id: str | None = None,
@@ -152,8 +155,9 @@ class Relay:
         self.device = settings.device_id
         self.batch_max = batch_max
         self.linger_s = linger_s
-        self.window = window
+        self.window = window  # the most batches in flight; the flow-control window moves below it
         self.ack_timeout_s = ack_timeout_s
+        self.ack_target_s = ack_target_s
         self.telemetry_s = telemetry_s
         self.backoff_s = backoff_s
         self.client_id = client_id or self.device
@@ -162,6 +166,11 @@ class Relay:
         self._lock = threading.Lock()
         self._acked = 0
         self._sent_upto = 0
+        # Flow control: events allowed in flight, sized to how fast the hub acknowledges. One batch after
+        # a connect; a batch more per ack back within half the target; halved when an ack takes longer
+        # than the target (a busy hub, a reconnect storm). A backlog still goes in full batches, fewer at once.
+        self._in_flight_cap = batch_max
+        self._window_sent: list[tuple[int, float]] = []  # (upto, monotonic) of the main lane's batches in flight
         self._last_progress = time.monotonic()
         self._pending_since: float | None = None
         self._next_telemetry = 0.0
@@ -248,7 +257,7 @@ class Relay:
         return self._acked
 
     def backlog(self) -> int:
-        return max(0, self.journal.last_seq() - self._acked)
+        return self.journal.count_after(self._acked)
 
     # -- uplink -----------------------------------------------------------------------
 
@@ -263,8 +272,10 @@ class Relay:
                 self.stats["resends"] += 1
                 self._sent_upto = self._acked
                 self._last_progress = now
+                self._window_sent.clear()
+                self._in_flight_cap = self.batch_max
         self._pump_priority(now)
-        while self.connected.is_set() and self._sent_upto - self._acked < self.window * self.batch_max:
+        while self.connected.is_set() and self._sent_upto - self._acked < self._in_flight_cap:
             if self._last_lane == "main" and self._send_priority_batch():
                 self._last_lane = "priority"
                 continue
@@ -418,9 +429,11 @@ class Relay:
         if info.rc != mqtt.MQTT_ERR_SUCCESS:
             return False
         with self._lock:
+            now = time.monotonic()
             if self._sent_upto == self._acked:
-                self._last_progress = time.monotonic()
+                self._last_progress = now
             self._sent_upto = max(self._sent_upto, upto)
+            self._window_sent.append((upto, now))
         self.stats["batches"] += 1
         self.stats["bytes"] += len(payload)
         log.debug("relay.batch after=%d upto=%d events=%d bytes=%d", after, upto, len(body["events"]), len(payload))
@@ -472,10 +485,22 @@ class Relay:
             if seq <= self._acked:
                 return
             self._early = {s for s in self._early if s > seq}
+            now = time.monotonic()
+            covered = [sent for upto, sent in self._window_sent if upto <= seq]
+            self._window_sent = [(upto, sent) for upto, sent in self._window_sent if upto > seq]
+            if covered:
+                self._adjust_window(now - covered[-1])
             self.journal.set_cursor(CURSOR, seq)
             self._acked = seq
             self._sent_upto = max(self._sent_upto, seq)
-            self._last_progress = time.monotonic()
+            self._last_progress = now
+
+    def _adjust_window(self, round_trip_s: float) -> None:
+        """Additive increase, multiplicative decrease of the events in flight, from one ack's round trip."""
+        if round_trip_s > self.ack_target_s:
+            self._in_flight_cap = max(self.batch_max, self._in_flight_cap // 2)
+        elif round_trip_s <= self.ack_target_s / 2:
+            self._in_flight_cap = min(self.window * self.batch_max, self._in_flight_cap + self.batch_max)
 
     def _on_downlink(self, body: dict[str, Any]) -> None:
         items = [(e["type"], e.get("payload") or {}, e.get("invoice_id"), e.get("actor") or "hub",
@@ -520,6 +545,8 @@ class Relay:
         client.publish(topic(self.device, "up", "status"), self._status("online"), qos=1, retain=True)
         with self._lock:
             self._last_progress = time.monotonic()
+            self._window_sent.clear()  # what was in flight on the old link is resent and timed afresh
+            self._in_flight_cap = self.batch_max
         self._next_telemetry = 0.0
         self._prio_next_scan = 0.0
         self._last_lane = "main"

@@ -13,6 +13,7 @@ import pytest
 from appliance import backup
 from appliance.box import open_box
 from appliance.config import parse
+from appliance.queue.journal import RESTORE_SEQ_GAP
 from appliance.readmodel import ReadModel
 
 KEY = "provisioned-key-0123456789abcdef"
@@ -216,7 +217,12 @@ def test_cli_backup_and_restore_round_trip(keyed, tmp_path):
     target = tmp_path / "fresh"
     out = runner.invoke(main, ["--data-dir", str(target), "restore", str(made)], env=env)
     assert out.exit_code == 0, out.output
-    assert _dump(parse({"data_dir": target}).journal_path) == _dump(keyed.journal_path)
+    restored, original = _dump(parse({"data_dir": target}).journal_path), _dump(keyed.journal_path)
+    # the same journal, then the restore recorded past a gap (seqs the hub may hold are never reused)
+    mark = [row for row in restored if row not in original]
+    assert len(mark) == 1 and [row for row in restored if row != mark[0]] == original
+    last = max(row[0] for row in original if len(row) > 2)
+    assert mark[0][0] == last + RESTORE_SEQ_GAP and mark[0][3] == "journal.restored"
     out = runner.invoke(main, ["--data-dir", str(tmp_path / "x"), "restore", str(made)],
                         env={"HISAB_BACKUP_KEY": "wrong"})
     assert out.exit_code == 1 and "different backup key" in out.output

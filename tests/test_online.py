@@ -7,11 +7,15 @@ import datetime as dt
 import hashlib
 import math
 import os
+import shutil
 import uuid
+from pathlib import Path
 
 import psycopg
 
+from appliance.backup import snapshot_journal
 from appliance.queue.blobs import BlobStore
+from appliance.queue.journal import Journal
 from appliance.relay import CURSOR
 from appliance.sync_blobs import CHUNK, pack
 from appliance.sync_blobs import CURSOR as BLOBS_CURSOR
@@ -145,6 +149,36 @@ def test_reconcile_repairs_rows_lost_at_the_hub_and_a_cursor_that_ran_ahead(make
                (box.device,))
     assert rec and rec[-1][0] == "in_sync" and rec[-1][1] == 30
     assert set(rec[-1][2]) == set(lost) | set(more)
+
+
+def test_box_restored_from_an_older_backup_never_reuses_a_seq_the_hub_holds(make_box, hub_settings, ingest, tmp_path):
+    box = make_box()
+    box.invoices(10)
+    with running_relay(box):
+        wait_for(lambda: box.journal.cursor(CURSOR) == box.journal.last_seq(), 30, what="first drain")
+    snapshot = tmp_path / "backup.sqlite3"
+    backed_up = snapshot_journal(box.settings.journal_path, snapshot)
+    box.invoices(5)  # uploaded and acked by the hub, then the SD card dies: these are not in the backup
+    with running_relay(box):
+        wait_for(lambda: box.journal.cursor(CURSOR) == box.journal.last_seq(), 30, what="second drain")
+    hub_acked = box.journal.last_seq()
+    box.journal.close()
+    shutil.copyfile(snapshot, box.settings.journal_path)  # what `hisab restore` puts back
+    for suffix in ("-wal", "-shm"):
+        Path(f"{box.settings.journal_path}{suffix}").unlink(missing_ok=True)
+    box.journal = Journal(box.settings.journal_path, box.device)
+    assert box.journal.last_seq() == backed_up < hub_acked
+    mark = box.journal.mark_restored({"backup": snapshot.name, "last_seq": backed_up})
+    new = box.invoices(4)  # the shop keeps working on the restored box
+    assert min(e.seq for i in new for e in box.journal.events_for(i)) > hub_acked
+    with running_relay(box):
+        wait_for(lambda: _hub(hub_settings, "SELECT acked_seq FROM devices WHERE device_id=%s", (box.device,))[0][0]
+                 == box.journal.last_seq(), 60, what="hub acked the restored box's new events")
+    totals = dict(_hub(hub_settings, "SELECT invoice_id, (fields->>'total')::float FROM invoices WHERE device_id=%s",
+                       (box.device,)))
+    assert len(totals) == 19 and all(i in totals for i in new)  # 10 + 5 the hub kept + 4 new
+    assert _hub(hub_settings, "SELECT type FROM events WHERE device_id=%s AND seq=%s", (box.device, mark.seq)) == [
+        ("journal.restored",)]
 
 
 def test_health_check_rides_with_telemetry(make_box, hub_settings, ingest):

@@ -21,6 +21,8 @@ from typing import Any
 from appliance.queue.hlc import Clock
 
 SCHEMA_VERSION = 1
+# seqs skipped after a restore: more events than a box writes in decades
+RESTORE_SEQ_GAP = 10_000_000
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -159,6 +161,29 @@ class Journal:
         )
         return Event(cur.lastrowid, event_id, stamp, type_, invoice_id, actor, json.loads(body))
 
+    def mark_restored(self, payload: dict[str, Any], gap: int = RESTORE_SEQ_GAP) -> Event:
+        """Record a restore from backup, numbered ``gap`` past the journal's end.
+
+        The hub stores a box's events by (device, seq) and may hold events the backup
+        predates; numbering from here on far past them means no new event reuses a seq
+        the hub already has. The relay's batches cover the skipped range, so the hub's
+        contiguous cursor passes it."""
+        with self._lock:
+            conn = self._conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                seq = (conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]) + gap
+                conn.execute(
+                    "INSERT INTO events(seq, id, hlc, type, invoice_id, actor, payload) VALUES (?,?,?,?,?,?,?)",
+                    (seq, uuid.uuid4().hex, self.clock.now(), "journal.restored", None, "system",
+                     json.dumps(payload, sort_keys=True, separators=(",", ":"))),
+                )  # fmt: skip
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        return self.read_after(seq - 1, limit=1)[0]
+
     def set_cursor(self, name: str, seq: int) -> None:
         with self._lock:
             self._conn.execute(
@@ -179,6 +204,10 @@ class Journal:
 
     def last_seq(self) -> int:
         return self._read("SELECT coalesce(max(seq), 0) FROM events")[0][0]
+
+    def count_after(self, seq: int) -> int:
+        """Events past ``seq`` (not the difference of seqs: a restore leaves a gap)."""
+        return self._read("SELECT count(*) FROM events WHERE seq > ?", (seq,))[0][0]
 
     def read_after(self, seq: int, limit: int = 1000, types: tuple[str, ...] = ()) -> list[Event]:
         if types:
