@@ -1,9 +1,9 @@
 """Fit appliance/ocr/calibration_table.py: per header field, raw score → observed accuracy.
 
-    python -m tests.ocr_samples.fit_calibration DIR [--rows ROWS.json] [--dry-run]
+    python -m tests.ocr_samples.fit_calibration DIR... [--rows ROWS.json] [--ocr-cache DIR] [--dry-run]
 
-DIR is a corpus written by `python -m tests.corpus.generate DIR --n 120 --seed 11`
-(fit on one seed; `python -m tests.bench_extract` scores another, seed 7).
+Each DIR is a corpus written by `python -m tests.corpus.generate DIR --n 300 --seed 11`
+(fit on seeds other than 7: `python -m tests.bench_extract` scores seed 7).
 Each document is extracted with `calibrated=False`; every non-null header field
 gives one (raw confidence, right?) pair, tagged with the field's document-level
 evidence (appliance/ocr/evidence.py, reported as `timings_ms["evidence:FIELD:KIND"]`).
@@ -98,7 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         prog="python -m tests.ocr_samples.fit_calibration", description=__doc__.split("\n\n")[0]
     )
-    ap.add_argument("corpus", type=Path)
+    ap.add_argument("corpus", type=Path, nargs="+")
+    ap.add_argument("--ocr-cache", type=Path, help="cache Tesseract's answers here (see ocr_samples/cache.py)")
     ap.add_argument("--rows", type=Path, help="saved [truth, result] pairs (raw scores) instead of extracting")
     ap.add_argument("--save-rows", type=Path, help="write the extracted [truth, result] pairs here")
     ap.add_argument("--dry-run", action="store_true", help="print the table, do not write it")
@@ -108,11 +109,15 @@ def main(argv: list[str] | None = None) -> int:
         help="one table per page kind too (measured on 120 documents: too few, the split added noise)",
     )
     a = ap.parse_args(argv)
-    rows = json.loads(a.rows.read_text()) if a.rows else rows_from(a.corpus)
+    if a.ocr_cache:
+        from tests.ocr_samples import cache
+
+        cache.install(a.ocr_cache)
+    rows = json.loads(a.rows.read_text()) if a.rows else [r for c in a.corpus for r in rows_from(c)]
     if a.save_rows:
         a.save_rows.write_text(json.dumps(rows, ensure_ascii=False, default=str))
     table = fit_table(rows, a.by_kind)
-    text = render(table, f"Fitted on {len(rows)} documents of {a.corpus.name}.")
+    text = render(table, f"Fitted on {len(rows)} documents of {', '.join(c.name for c in a.corpus)}.")
     if a.dry_run:
         print(text)
     else:
