@@ -130,15 +130,15 @@ def upload():
 
 def _review_context(invoice: dict[str, Any], form: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
     box = webbox()
-    values = {k: invoice["fields"].get(k) for k in FORM_FIELDS}
+    values = {k: invoice["fields"].get(k) for k in (*FORM_FIELDS, "line_items")}
     if form:
-        values.update({k: form.get(k) for k in FORM_FIELDS if k in form})
+        values.update({k: form.get(k) for k in (*FORM_FIELDS, "line_items") if k in form})
     draft = box.readmodel.draft(invoice["id"], actor()) if form is None else None
     suggestions = {s["field"]: s for s in invoice.get("suggestions") or []}
     return dict(invoice=invoice, values=values, flags=_field_flags(invoice), FORM_FIELDS=FORM_FIELDS,
                 FIELD_LABELS=FIELD_LABELS, STATUS_LABELS=STATUS_LABELS, suggestions=suggestions,
                 history=_history(box.readmodel.history(invoice["id"])), draft=draft,
-                pending=invoice["status"] in review.PENDING,
+                pending=invoice["status"] in review.PENDING, manual=review.manual_entry(invoice),
                 original=bool(invoice.get("sha256")) and box.blobs.exists(invoice["sha256"]), **extra)
 
 
@@ -202,13 +202,11 @@ def invoice_status(invoice_id: str):
 def save_invoice(invoice_id: str):
     box = webbox()
     current = review.load(box, invoice_id)
-    form = {k: request.form.get(k, "") for k in FORM_FIELDS if k in request.form}
-    if "urgent" in request.form or "urgent_shown" in request.form:
-        form["urgent"] = request.form.get("urgent", "")
+    form = review.typed(request.form, FORM_FIELDS)
     wants_approval = request.form.get("action") == "approve"
     try:
         version = review.parse_version(request.form.get("version"))
-        saved = review.edit(box, invoice_id, form, version, actor())
+        saved = review.edit_typed(box, invoice_id, form, version, actor())
         if wants_approval:
             if not current_user.can("approve"):
                 raise ApiError(403, "forbidden", _("Your role may not approve invoices. Your changes were saved."))
@@ -225,6 +223,7 @@ def save_invoice(invoice_id: str):
             message = exc.message
         context = _review_context(latest if exc.code != "stale_version" else current, form=form,
                                   error=message, bad_field=exc.details.get("field"),
+                                  field_errors=exc.details.get("errors") or {},
                                   stale=exc.code == "stale_version")
         if exc.code == "stale_version":
             context["invoice"] = {**current, "version": int(request.form.get("version") or 0)}

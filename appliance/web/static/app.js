@@ -5,7 +5,11 @@
      (on the `online` event, on every page load and every 20 s), so nothing is doubled
    - every page: "N waiting to upload" while the outbox holds something
    - review page: autosaves a draft every few seconds (to the box; to IndexedDB when the box
-     is unreachable) and offers an earlier draft back, also after a reboot
+     is unreachable) and offers an earlier draft back, also after a reboot; line items can be
+     added and removed, show qty × price where the amount is left empty and whether they add
+     up to the subtotal; the supplier box suggests the shop's suppliers and fills the BIN;
+     Enter never approves half an invoice typed in by hand (it moves on; Ctrl+Enter approves).
+     The box parses and checks every value again: the numbers read here are only for showing.
    - registers the service worker */
 (function () {
   "use strict";
@@ -176,26 +180,246 @@
     });
   }
 
+  /* ---- review: numbers as typed (Bengali digits, lakh grouping), for showing only ---- */
+  function typedNumber(value) {
+    var s = String(value || "").replace(/[০-৯]/g, function (d) { return "০১২৩৪৫৬৭৮৯".indexOf(d); });
+    s = s.replace(/(tk\.?|bdt|taka|টাকা|৳|\/-)/gi, "").replace(/[,\s]/g, "");
+    return /^-?\d+(\.\d+)?$/.test(s) ? parseFloat(s) : null;
+  }
+  function lakh(n) {
+    var parts = Math.abs(n).toFixed(2).split("."), whole = parts[0];
+    if (whole.length > 3) {
+      whole = whole.slice(0, -3).replace(/\B(?=(\d{2})+(?!\d))/g, ",") + "," + whole.slice(-3);
+    }
+    return localDigits((n < 0 ? "-" : "") + whole + "." + parts[1]);
+  }
+
+  /* ---- review: line items ---- */
+  var LINE_COLUMNS = ["description", "quantity", "unit_price", "amount"];
+  function lineRows(form) { return Array.prototype.slice.call(form.querySelectorAll("[data-line-rows] [data-line]")); }
+  function lineCell(row, column) { return row.querySelector('[name="line_' + column + '"]'); }
+  function lineIsBlank(row) {
+    return LINE_COLUMNS.every(function (c) { return !lineCell(row, c).value.trim(); });
+  }
+
+  function setupLines(form) {
+    var container = form.querySelector("[data-line-rows]");
+    var template = document.getElementById("line-template");
+    var add = form.querySelector("[data-line-add]");
+    var sum = document.getElementById("lines-sum");
+    var count = form.querySelector("[data-lines-count]");
+    var subtotal = form.querySelector("#f-subtotal");
+    if (!container || !template) return null;
+
+    function wire(row) {
+      var remove = row.querySelector("[data-line-remove]");
+      remove.hidden = false;
+      remove.addEventListener("click", function () { removeRow(row); });
+    }
+    function addRow(values) {
+      var row = template.content.firstElementChild.cloneNode(true);
+      container.appendChild(row);
+      wire(row);
+      LINE_COLUMNS.forEach(function (c) { if (values && values[c] != null) lineCell(row, c).value = values[c]; });
+      update();
+      return row;
+    }
+    function removeRow(row) {
+      var rows = lineRows(form), at = rows.indexOf(row);
+      if (rows.length === 1) {
+        LINE_COLUMNS.forEach(function (c) { lineCell(row, c).value = ""; });
+      } else {
+        row.remove();
+      }
+      var next = lineRows(form)[Math.min(at, lineRows(form).length - 1)];
+      lineCell(next, "description").focus();
+      update();
+    }
+    function update() {
+      var total = 0, any = false, unknown = false;
+      lineRows(form).forEach(function (row) {
+        var amountCell = lineCell(row, "amount");
+        var q = typedNumber(lineCell(row, "quantity").value), p = typedNumber(lineCell(row, "unit_price").value);
+        var computed = q !== null && p !== null ? Math.round(q * p * 100) / 100 : null;
+        amountCell.placeholder = computed === null ? "" : lakh(computed);
+        amountCell.title = computed === null ? "" : sum.dataset.msgComputed;
+        var amount = amountCell.value.trim() ? typedNumber(amountCell.value) : computed;
+        if (lineIsBlank(row)) return;
+        any = true;
+        if (amount === null) unknown = true; else total += amount;
+      });
+      var typed = lineRows(form).filter(function (row) { return !lineIsBlank(row); }).length;
+      if (count) count.textContent = localDigits(typed);
+      sum.className = "lines-sum small";
+      if (!any || unknown) { sum.textContent = ""; return; }
+      var sub = subtotal ? typedNumber(subtotal.value) : null;
+      var text;
+      if (sub === null) {
+        text = sum.dataset.msgNosubtotal;
+      } else if (Math.abs(total - sub) <= 0.011) {
+        text = sum.dataset.msgMatch; sum.className += " match";
+      } else {
+        text = sum.dataset.msgDiffer.replace("{subtotal}", lakh(sub)).replace("{diff}", lakh(total - sub));
+        sum.className += " differ";
+      }
+      sum.textContent = text.replace("{sum}", lakh(total));
+    }
+    /* Enter in a line moves to the next box; after a line's amount it starts the next line;
+       on an empty last line it leaves the table for the subtotal. Never submits. */
+    function enter(input) {
+      var row = input.closest("[data-line]"), rows = lineRows(form);
+      var column = LINE_COLUMNS.indexOf(input.name.replace("line_", ""));
+      var last = rows[rows.length - 1] === row;
+      if (last && lineIsBlank(row)) { if (subtotal) { subtotal.focus(); subtotal.select(); } return; }
+      var target = column < LINE_COLUMNS.length - 1 ? lineCell(row, LINE_COLUMNS[column + 1])
+        : lineCell(last ? addRow() : rows[rows.indexOf(row) + 1], "description");
+      target.focus();
+      target.select();
+    }
+    function setRows(lines) {
+      lineRows(form).forEach(function (row) { row.remove(); });
+      (lines || []).forEach(function (line) { addRow(line); });
+      addRow();
+    }
+    lineRows(form).forEach(wire);
+    if (add) {
+      add.hidden = false;
+      add.addEventListener("click", function () {
+        var rows = lineRows(form), lastRow = rows[rows.length - 1];
+        var row = lastRow && lineIsBlank(lastRow) ? lastRow : addRow();
+        lineCell(row, "description").focus();
+      });
+    }
+    container.addEventListener("input", update);
+    if (subtotal) subtotal.addEventListener("input", update);
+    update();
+    return { enter: enter, setRows: setRows, update: update };
+  }
+
+  /* ---- review: the shop's suppliers, suggested as the name is typed; choosing one fills its BIN ---- */
+  function setupSuppliers(form) {
+    var name = form.querySelector("#f-supplier_name");
+    var list = document.getElementById("supplier-list");
+    if (!name || !list || !window.fetch) return;
+    var known = {}, loaded = null, complete = false, timer = null, filledFor = null, touched = false;
+    function load(q) {
+      return fetch(form.dataset.suppliersUrl + (q ? "?q=" + encodeURIComponent(q) : ""), {
+        credentials: "same-origin", headers: { "Accept": "application/json" }
+      }).then(function (r) { return r.ok ? r.json() : { suppliers: [] }; }).then(function (data) {
+        var suppliers = data.suppliers || [];
+        if (!q) complete = suppliers.length < 500;  // the box sends at most 500: ask again as the name is typed
+        list.innerHTML = "";
+        suppliers.forEach(function (s) {
+          known[s.name.trim().toLowerCase()] = s;
+          var option = document.createElement("option");
+          option.value = s.name;
+          if (s.bin) option.label = s.bin;
+          list.appendChild(option);
+        });
+        if (touched) fillKnown();  // typed (or pasted) before the list arrived; never on a mere look
+      }).catch(function () { /* no list: typing still works */ });
+    }
+    function fill(s) {
+      var targets = { supplier_bin: s.bin, supplier_address: s.address, vat_rate: s.vat_rate };
+      Object.keys(targets).forEach(function (field) {
+        var input = form.querySelector("#f-" + field), value = targets[field];
+        if (!input || value == null || value === "") return;
+        if (field !== "supplier_bin" && input.value.trim()) return;  // only the BIN is the supplier's own
+        input.value = String(value);
+        input.closest(".field").classList.add("autofilled");
+        input.dispatchEvent(new Event("input", { bubbles: true }));
+      });
+    }
+    function fillKnown() {
+      var key = name.value.trim().toLowerCase(), s = known[key];
+      if (!s || filledFor === key) return !!s;  // filled once per choice: a BIN corrected by hand stays
+      filledFor = key;
+      fill(s);
+      return true;
+    }
+    function match() {
+      touched = true;
+      if (fillKnown()) return;
+      if (!complete && name.value.trim().length >= 2) {
+        clearTimeout(timer);
+        timer = setTimeout(function () { load(name.value.trim()); }, 200);
+      }
+    }
+    name.addEventListener("focus", function () { if (!loaded) loaded = load(""); });
+    name.addEventListener("input", match);
+    name.addEventListener("change", match);
+    if (document.activeElement === name && !loaded) loaded = load("");
+  }
+
+  /* ---- review: the keyboard ---- */
+  function setupKeys(form, lines) {
+    var manual = form.dataset.manual === "1";
+    function boxes() {
+      return Array.prototype.filter.call(form.querySelectorAll("input"), function (el) {
+        return el.type !== "hidden" && !el.disabled && el.getClientRects().length > 0;
+      });
+    }
+    form.addEventListener("keydown", function (event) {
+      if (event.key !== "Enter" || event.isComposing || event.target.tagName !== "INPUT") return;
+      var input = event.target;
+      if (event.ctrlKey || event.metaKey) {
+        event.preventDefault();
+        var button = document.getElementById("approve") || document.getElementById("save");
+        if (form.requestSubmit) form.requestSubmit(button); else button.click();
+        return;
+      }
+      if (input.closest("[data-line]") && lines) {
+        event.preventDefault();
+        lines.enter(input);
+        return;
+      }
+      if (!manual) return;  // reviewing what the box read: Enter approves, as the button says
+      event.preventDefault();
+      var all = boxes(), next = all[all.indexOf(input) + 1];
+      if (!next) { (document.getElementById("approve") || document.getElementById("save")).focus(); return; }
+      next.focus();
+      if (next.select && next.type !== "checkbox") next.select();  // as Tab does: typing replaces what is there
+    });
+    var invalid = form.querySelector('[aria-invalid="true"]');
+    var start = form.querySelector("[data-autofocus]");
+    if (invalid) invalid.focus();
+    // Typing in by hand starts in the first box, where the photo stays beside the form; on a
+    // phone the photo is above it, and a keyboard popping up at once would hide it.
+    else if (start && window.matchMedia("(min-width: 980px)").matches) start.focus({ preventScroll: true });
+  }
+
   /* ---- review: drafts ---- */
   function formFields(form) {
     var fields = {};
     form.querySelectorAll("input[name]").forEach(function (input) {
-      if (input.type === "hidden" || input.name === "urgent_shown") return;
+      if (input.type === "hidden" || input.name === "urgent_shown" || input.name.indexOf("line_") === 0) return;
       fields[input.name] = input.type === "checkbox" ? input.checked : input.value;
     });
+    if (form.querySelector("[data-line-rows]")) {
+      fields.line_items = lineRows(form).filter(function (row) { return !lineIsBlank(row); }).map(function (row) {
+        var line = {};
+        LINE_COLUMNS.forEach(function (c) { line[c] = lineCell(row, c).value; });
+        return line;
+      });
+    }
     return fields;
   }
 
-  function fillFields(form, fields) {
+  function fillFields(form, fields, lines) {
     Object.keys(fields).forEach(function (name) {
+      if (name === "line_items") { if (lines && Array.isArray(fields[name])) lines.setRows(fields[name]); return; }
       var input = form.querySelector('[name="' + name + '"]');
       if (!input || input.type === "hidden") return;
       if (input.type === "checkbox") input.checked = !!fields[name];
       else input.value = fields[name] == null ? "" : fields[name];
     });
+    if (lines) lines.update();
   }
 
   function setupReview(form) {
+    var lines = setupLines(form);
+    setupSuppliers(form);
+    setupKeys(form, lines);
     var id = form.dataset.invoice;
     var url = form.dataset.draftUrl;
     var status = form.querySelector(".autosave");
@@ -207,9 +431,9 @@
     function offerBack(draft, local) {
       var restore = offer.querySelector("[data-draft-restore]");
       var discard = offer.querySelector("[data-draft-discard]");
-      if (!restore) { fillFields(form, draft); offer.remove(); return; }
+      if (!restore) { fillFields(form, draft, lines); offer.remove(); return; }
       restore.addEventListener("click", function () {
-        fillFields(form, draft); offer.remove(); form.querySelector("input:not([type=hidden])").focus();
+        fillFields(form, draft, lines); offer.remove(); form.querySelector("input:not([type=hidden])").focus();
       });
       discard.addEventListener("click", function () { offer.remove(); if (local) forget(); });
     }
