@@ -3,7 +3,11 @@ SHELL := /bin/bash
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-WHEELS ?= $(HOME)/.cache/hisab-wheels
+WHEELS ?= $(HOME)/.cache/hisab-wheels/portable
+# llama.cpp built for the build machine's CPU (GGML_NATIVE) uses AMX/AVX-512 where the CPU lists them, and
+# dies with a general protection fault in VMs that list them without enabling them (seen here). The wheel
+# is built for AVX2/FMA instead: the same on every x86-64 of the last decade; ARM (the Pi) gets NEON.
+LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF
 DATA ?= data
 APT_PACKAGES := tesseract-ocr tesseract-ocr-ben tesseract-ocr-eng mosquitto postgresql rsync \
 	fonts-noto-core chromium poppler-utils sqlite3
@@ -29,7 +33,8 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	@mkdir -p $(WHEELS)
 	@spec=$$(grep -E '^llama-cpp-python==' requirements.txt); ver=$${spec#*==}; \
 	ls $(WHEELS)/llama_cpp_python-$$ver-*.whl >/dev/null 2>&1 || \
-		{ echo "building $$spec (a few minutes, once)"; $(BIN)/pip wheel -q --no-deps -w $(WHEELS) "$$spec"; }
+		{ echo "building $$spec (a few minutes, once)"; \
+		  CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip wheel -q --no-deps --no-cache-dir -w $(WHEELS) "$$spec"; }
 	$(BIN)/pip install -q --find-links $(WHEELS) -r requirements.txt -r requirements-dev.txt
 	$(BIN)/pip install -q --no-deps --no-build-isolation -e .
 	@touch $@

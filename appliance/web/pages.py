@@ -57,6 +57,10 @@ REASON_LABELS = {
     "subtotal_plus_vat_ne_total": _l("Subtotal − discount + VAT does not equal the total."),
     "vat_ne_rate_times_base": _l("VAT amount does not equal rate × subtotal."),
     "line_items_ne_subtotal": _l("The lines do not add up to the subtotal."),
+    "llm_disagrees": _l("The box's second reading picked another name — please check."),
+    "differs_from_payable_line": _l("The paper prints another payable amount too — please check."),
+    "payable_line_unread": _l("The payable amount on the paper could not be read — please check."),
+    "differs_from_amounts": _l("The printed rate does not fit the amounts; the rate that fits is shown."),
 }
 # Reasons about the whole invoice, shown on the field they most concern.
 REASON_FIELD = {"arithmetic": {"subtotal_plus_vat_ne_total": "total", "vat_ne_rate_times_base": "vat_amount",
