@@ -4,9 +4,11 @@ Owns: the hub's MQTT sessions (shared subscription ``$share/<group>/hisab/v1/+/u
 number of workers, on any number of machines, split the load) and the per-device ack.
 A batch is stored idempotently on (device, seq) together with the seq range it covers;
 the device's ``acked_seq`` advances over contiguous ranges only, events up to it are merged
-in seq order, and then ``down/ack`` tells the box it may move its cursor. The broker's own
-QoS 1 ack is sent only after the transaction committed (manual ack), so a worker killed
-mid-batch loses nothing: the broker redelivers and the relay resends.
+in seq order, and then ``down/ack`` tells the box it may move its cursor. What has queued in
+the worker's inbox meanwhile is stored together, several boxes' batches in one transaction
+(group commit: one fsync shared, so a reconnect storm does not queue behind a commit per
+message). The broker's own QoS 1 ack is sent only after the transaction committed (manual
+ack), so a worker killed mid-batch loses nothing: the broker redelivers and the relay resends.
 
 Must never ack a seq it has not committed, nor merge past a gap.
 """
@@ -36,6 +38,10 @@ from hub.settings import HubSettings
 log = logging.getLogger("hisab.hub.ingest")
 
 DOWNLINK_LOCK = 0x48495342  # one publisher of pending downlink at a time across workers
+# A group: what waits in the inbox when the worker is free, stored in one transaction. Bounded so the
+# first message of a group is not kept long behind the rest (~25 small batches' worth of merge work).
+GROUP_MESSAGES = 50
+GROUP_BYTES = 256 * 1024
 
 
 def mqtt_client(settings: HubSettings, client_id: str, *, manual_ack: bool = False) -> tuple[mqtt.Client, Broker]:
@@ -174,12 +180,9 @@ class IngestWorker:
                 self.beat = time.monotonic()
                 try:
                     conn = conn if conn is not None and not conn.closed else db.connect(self.settings.database_url)
-                    try:
-                        msg = self.inbox.get(timeout=0.2)
-                    except queue.Empty:
-                        msg = None
-                    if msg is not None:
-                        self._handle(conn, client, msg)
+                    msgs = self._take()
+                    if msgs:
+                        self._handle(conn, client, msgs)
                     if self.downlink and self.connected.is_set() and time.monotonic() >= next_downlink:
                         next_downlink = time.monotonic() + 1.0
                         publish_downlink(conn, client, self.settings.downlink_resend_s)
@@ -202,40 +205,89 @@ class IngestWorker:
         self.connected.set()
         log.info("ingest.connected worker=%s", self.name)
 
-    def _handle(self, conn: psycopg.Connection, client: mqtt.Client, msg) -> None:
+    def _take(self, timeout: float = 0.2) -> list:
+        """The next message, and whatever else already waits behind it, up to a group's size."""
+        try:
+            group = [self.inbox.get(timeout=timeout)]
+        except queue.Empty:
+            return []
+        size = len(group[0].payload)
+        while len(group) < GROUP_MESSAGES and size < GROUP_BYTES:
+            try:
+                msg = self.inbox.get_nowait()
+            except queue.Empty:
+                break
+            group.append(msg)
+            size += len(msg.payload)
+        return group
+
+    def _handle(self, conn: psycopg.Connection, client: mqtt.Client, msgs: list) -> None:
+        """Store a group of messages in one transaction (one commit, one fsync), then answer and PUBACK each.
+
+        Under light load a group is one message; in a reconnect storm it is what queued while the last
+        group was stored, so the commit's cost is shared instead of queueing. Each message is stored in
+        its own savepoint (the store functions' ``conn.transaction()``), so a bad one is dropped alone.
+        Devices are taken in sorted order (a stable sort keeps each device's own order): two workers
+        lock the rows of several boxes each, always in the same order, and so never deadlock.
+        """
+        group = sorted(msgs, key=lambda m: m.topic.split("/")[2] if m.topic.count("/") >= 2 else "")
+        for attempt in range(3):
+            started = time.monotonic()
+            try:
+                with conn.transaction():
+                    stored = [self._store(conn, msg) for msg in group]
+                break
+            except psycopg.errors.TransactionRollback as exc:  # a deadlock with another writer: PostgreSQL chose us
+                log.warning("ingest.group_retry attempt=%d messages=%d: %s", attempt + 1, len(group), exc)
+                if attempt == 2:
+                    raise
+        committed = time.monotonic()
+        for msg, (replies, timing) in zip(group, stored, strict=True):
+            for reply_topic, payload in replies:
+                client.publish(reply_topic, payload, qos=1)
+            if timing is not None:
+                self.stats["batches"] += 1
+                self.stats["events"] += timing[1]
+                log.debug("ingest.batch device=%s upto=%s events=%d group=%d received=%.4f started=%.4f committed=%.4f "
+                          "acked=%.4f", timing[0], timing[2], timing[1], len(group), msg.timestamp, started, committed,
+                          time.monotonic())
+        for msg in msgs:
+            client.ack(msg.mid, msg.qos)  # the broker's QoS 1 ack, only now that all of it is committed
+
+    def _store(self, conn: psycopg.Connection, msg) -> tuple[list[tuple[str, bytes | str]], tuple | None]:
+        """One message inside the group's transaction → (replies to publish after the commit, batch facts or None)."""
         parts = msg.topic.split("/")
         if len(parts) != 5 or parts[:2] != ["hisab", "v1"] or parts[3] != "up":
-            client.ack(msg.mid, msg.qos)
-            return
+            return [], None
         device, channel = parts[2], parts[4]
+        threshold = self.settings.conflict_total_threshold
         try:
             if channel == "events":
                 body = decode(msg.payload)
+                events = len(body.get("events") or [])
                 if body.get("lane") in ("priority", "repair"):
-                    acked, seqs = lanes.store_early(conn, body, device, self.settings.conflict_total_threshold)
+                    acked, seqs = lanes.store_early(conn, body, device, threshold)
                     if body.get("lane") == "repair":
                         reconcile.note_repair(conn, device, body)
-                    client.publish(topic(device, "down", "ack"), json.dumps({"acked": acked, "priority": seqs}), qos=1)
-                else:
-                    acked = store_batch(conn, body, device, self.settings.conflict_total_threshold)
-                    client.publish(topic(device, "down", "ack"), json.dumps({"acked": acked}), qos=1)
-                self.stats["batches"] += 1
-                self.stats["events"] += len(body.get("events") or [])
-            elif channel == "status":
+                    return [(topic(device, "down", "ack"), json.dumps({"acked": acked, "priority": seqs}))], \
+                        (device, events, body.get("lane"))
+                acked = store_batch(conn, body, device, threshold)
+                return [(topic(device, "down", "ack"), json.dumps({"acked": acked}))], (device, events, body.get("upto"))
+            if channel == "status":
                 store_status(conn, device, json.loads(msg.payload))
             elif channel == "telemetry":
                 store_telemetry(conn, device, json.loads(msg.payload))
             elif channel == "blobs":
-                answer = blobs.handle(conn, device, msg.payload)
-                client.publish(topic(device, "down", "blobs"), json.dumps(answer), qos=1)
+                return [(topic(device, "down", "blobs"), json.dumps(blobs.handle(conn, device, msg.payload)))], None
             elif channel == "reconcile":
-                answer, acked = reconcile.handle(conn, device, decode(msg.payload), self.settings.conflict_total_threshold)
-                client.publish(topic(device, "down", "reconcile"), encode(answer), qos=1)
+                answer, acked = reconcile.handle(conn, device, decode(msg.payload), threshold)
+                replies = [(topic(device, "down", "reconcile"), encode(answer))]
                 if acked is not None:
-                    client.publish(topic(device, "down", "ack"), json.dumps({"acked": acked}), qos=1)
+                    replies.append((topic(device, "down", "ack"), json.dumps({"acked": acked})))
+                return replies, None
         except psycopg.OperationalError:
             raise
         except (ValueError, KeyError, TypeError, zlib.error, psycopg.DataError) as exc:
-            conn.rollback()
+            # the store functions work inside their own savepoint: it is rolled back, the group goes on
             log.error("ingest.bad_message device=%s topic=%s: %s (dropped)", device, msg.topic, exc)
-        client.ack(msg.mid, msg.qos)
+        return [], None

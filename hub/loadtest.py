@@ -69,6 +69,7 @@ class Plan:
     telemetry_s: float = 10.0
     boxes_per_process: int = 150  # paho select()s: every fd of a process must stay below FD_SETSIZE (1024)
     timeout_s: float = 600.0
+    trace: bool = False  # return each batch's timings (``batches``) for splitting its latency
 
 
 # -- one box -----------------------------------------------------------------------------
@@ -81,8 +82,12 @@ class LoadRelay(Relay):
         super().__init__(*args, **kwargs)
         self.phase = "day"
         self.latencies: list[tuple[str, float]] = []
+        # (phase, upto, published, ack arrived, cursor stored): monotonic, comparable with the hub's
+        # ingest log on this machine, so a batch's latency splits into broker, ingest and return legs
+        self.trace: list[tuple[str, int, float, float, float]] = []
         self.due = 0.0
         self._sent_at: dict[int, float] = {}
+        self._ack_arrived = 0.0
         self._timing = threading.Lock()
         self.blobs.pump = lambda *a, **k: None  # originals are issue 10's load; these boxes have none
 
@@ -93,12 +98,18 @@ class LoadRelay(Relay):
                 self._sent_at.setdefault(events[-1].seq, time.monotonic())
         return ok
 
+    def _on_message(self, client, userdata, msg) -> None:
+        self._ack_arrived = msg.timestamp  # paho's receipt time, before the cursor's fsync
+        super()._on_message(client, userdata, msg)
+
     def _on_ack(self, seq: int) -> None:
         super()._on_ack(seq)
         now = time.monotonic()
         with self._timing:
             for upto in [u for u in self._sent_at if u <= seq]:
-                self.latencies.append((self.phase, now - self._sent_at.pop(upto)))
+                sent = self._sent_at.pop(upto)
+                self.latencies.append((self.phase, now - sent))
+                self.trace.append((self.phase, upto, sent, self._ack_arrived, now))
 
     def _on_disconnect(self, *args: Any) -> None:
         with self._timing:
@@ -248,6 +259,7 @@ class Fleet:
         report = {"devices": {r.device: {"last_seq": j.last_seq(), "invoices": self.counts[r.device]}
                               for r, j in self.boxes},
                   "latencies": [x for r, _ in self.boxes for x in r.latencies],
+                  "trace": [(r.device, *t) for r, _ in self.boxes for t in r.trace] if self.plan.trace else [],
                   "rss": psutil.Process().memory_info().rss,
                   "stats": {k: sum(r.stats[k] for r, _ in self.boxes) for k in ("batches", "resends", "bytes")}}
         for relay, journal in self.boxes:
@@ -523,10 +535,15 @@ def run(settings: HubSettings, plan: Plan, *, accounts: Callable[[dict[str, str]
             back = time.monotonic()
             ask("back", broker.port)
             all_back = None
+            share_back: dict[str, float] = {}  # when half, then 95%, of the boxes were back
             deadline = back + plan.timeout_s
             while True:
                 seen = ask("status")
-                if all_back is None and sum(s["connected"] for s in seen) >= connected:
+                now_back = sum(s["connected"] for s in seen)
+                for name, share in (("half", 0.5), ("p95", 0.95)):
+                    if name not in share_back and now_back >= share * connected:
+                        share_back[name] = round(time.monotonic() - back, 2)
+                if all_back is None and now_back >= connected:
                     all_back = time.monotonic() - back
                 if not any(s["working"] for s in seen) and sum(s["acked"] for s in seen) >= sum(
                         s["expected"] for s in seen):
@@ -537,6 +554,8 @@ def run(settings: HubSettings, plan: Plan, *, accounts: Callable[[dict[str, str]
                 time.sleep(0.25)
             phases["storm_drain_s"] = round(time.monotonic() - back, 2)
             phases["storm_all_reconnected_s"] = round(all_back, 2) if all_back is not None else None
+            phases["storm_half_reconnected_s"] = share_back.get("half")
+            phases["storm_95pct_reconnected_s"] = share_back.get("p95")
             phases["storm_events"] = sum(s["expected"] for s in seen) - before
         hub_processes = watch.stop()
         reports = ask("stop")
@@ -574,6 +593,7 @@ def run(settings: HubSettings, plan: Plan, *, accounts: Callable[[dict[str, str]
         "db_bytes_per_shop_month": round((db_after - db_before) / max(1, invoices) * MONTH_INVOICES),
         "bytes_on_wire": wire, "bytes_per_invoice": round(wire / max(1, invoices), 1),
         "resends": sum(r["stats"]["resends"] for r in reports),
+        "batches": [t for r in reports for t in r["trace"]],
         "loadgen": {"processes": len(reports), "rss_mb_max_per_process": round(max(rss) / 2**20, 1),
                     "kb_per_box": round(sum(rss) / max(1, plan.boxes) / 1024)},
         "plan": asdict(plan),

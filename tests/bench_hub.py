@@ -6,9 +6,12 @@ On a private Mosquitto and PostgreSQL (hub.devstack, fsync on unless HISAB_BENCH
    day's work (25 invoices + 2 edits each) in bursts with links dropping, then a fleet-wide outage
    and every box back at once: lost, duplicated, p95 ack latency in the storm, broker connections,
    CPU/memory of each hub process, database bytes per shop per month — checked through the
-   database and GET /api/v1/devices;
+   database and GET /api/v1/devices; each storm batch's latency split into its legs (broker,
+   worker inbox, ingest transaction, ack publish, ack back, box cursor) from the ingest workers'
+   debug lines;
 3. the dashboard's queries on 1,000 shops x 12 months generated with generate_series.
 Prints one table (figure | measured | target | ok) and writes every figure to bench-hub.json.
+HISAB_BENCH_SKIP=drain,fleet,dashboard (any of them) leaves sections out.
 """
 
 from __future__ import annotations
@@ -40,11 +43,12 @@ def env_int(name: str, default: int) -> int:
 class Ingest:
     """`hisab-hub ingest` processes, as production runs them (one per core, any machine)."""
 
-    def __init__(self, settings: HubSettings, n: int, logs: Path):
+    def __init__(self, settings: HubSettings, n: int, logs: Path, verbose: bool = False):
         env = {**os.environ, "HUB_MQTT_URL": settings.mqtt_url, "HUB_DATABASE_URL": settings.database_url,
                "HUB_SECOND_OPINION_WORKERS": "0"}
         self.logs = [logs / f"ingest-{n}-{i}.log" for i in range(n)]
-        self.procs = [subprocess.Popen([sys.executable, "-m", "hub.cli", "ingest", "--name", f"bench-{n}-{i}"], env=env,
+        cli = [sys.executable, "-m", "hub.cli", *(["-v"] if verbose else []), "ingest"]
+        self.procs = [subprocess.Popen([*cli, "--name", f"bench-{n}-{i}"], env=env,
                                        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log.open("w"))
                       for i, log in enumerate(self.logs)]
         deadline = time.monotonic() + 60
@@ -77,7 +81,52 @@ def drain_rate(settings: HubSettings, broker: Mosquitto, workers: int, tmp: Path
         ingest.stop()
 
 
-def bench_fleet(settings: HubSettings, broker: Mosquitto, tmp: Path) -> None:
+LEGS = ("to worker (broker queue)", "worker inbox", "ingest transaction", "ack publish", "ack back to box",
+        "box cursor fsync")
+
+
+def split_latency(batches: list, logs: list[Path], phase: str) -> dict[str, dict[str, float | None]]:
+    """Each batch of ``phase`` from publish to ack, cut into legs by the ingest workers' debug lines
+    (``ingest.batch``: received, started, committed, acked; monotonic, so comparable across processes)."""
+    seen: dict[tuple[str, int], list[tuple[float, ...]]] = {}
+    for log in logs:
+        for line in log.read_text().splitlines():
+            if "ingest.batch " not in line:
+                continue
+            kv = dict(part.split("=", 1) for part in line.split("ingest.batch ", 1)[1].split())
+            if not kv["upto"].isdigit():
+                continue  # a priority or repair lane batch: acked by seq, not timed here
+            seen.setdefault((kv["device"], int(kv["upto"])), []).append(
+                (*(float(kv[k]) for k in ("received", "started", "committed", "acked")), int(kv.get("group", 1))))
+    legs: list[tuple[float, ...]] = []
+    groups: list[float] = []
+    for device, ph, upto, sent, arrived, done in batches:
+        if ph != phase:
+            continue
+        hub = [h for h in seen.get((device, upto), []) if h[0] >= sent - 0.01]
+        if not hub:
+            continue
+        received, started, committed, acked, group = min(hub)
+        groups.append(group)
+        legs.append((received - sent, started - received, committed - started, acked - committed, arrived - acked,
+                     done - arrived, done - sent))
+    out: dict[str, dict[str, float | None]] = {
+        "matched": {"batches": len(legs), "group_p50": loadtest._pct(groups, 0.5), "group_p95": loadtest._pct(groups, 0.95)}}
+    slow = sorted(legs, key=lambda x: x[-1])[int(len(legs) * 0.95):]
+    for i, name in enumerate(LEGS):
+        col = [x[i] for x in legs]
+        out[name] = {"p50": loadtest._pct(col, 0.5), "p95": loadtest._pct(col, 0.95),
+                     "mean_slowest_5pct": round(sum(x[i] for x in slow) / len(slow), 3) if slow else None}
+    return out
+
+
+def bench_fleet(settings: HubSettings, broker: Mosquitto, tmp: Path, skip: set[str]) -> None:
+    if "drain" not in skip:
+        bench_drain(settings, broker, tmp)
+    bench_boxes(settings, broker, tmp)
+
+
+def bench_drain(settings: HubSettings, broker: Mosquitto, tmp: Path) -> None:
     one = drain_rate(settings, broker, 1, tmp)
     two = drain_rate(settings, broker, 2, tmp)
     figures["drain_1_worker"], figures["drain_2_workers"] = one, two
@@ -92,8 +141,10 @@ def bench_fleet(settings: HubSettings, broker: Mosquitto, tmp: Path) -> None:
         for p in r["hub_processes"]:
             record(f"  {p['process']} ({label})", f"{p['cpu_percent']}% CPU, {p['rss_mb_max']} MB RSS")
 
+
+def bench_boxes(settings: HubSettings, broker: Mosquitto, tmp: Path) -> None:
     boxes = env_int("HISAB_BENCH_BOXES", 1000)
-    ingest = Ingest(settings, 2, tmp)
+    ingest = Ingest(settings, 2, tmp, verbose=True)
     stop = threading.Event()
     try:
         from werkzeug.serving import make_server
@@ -107,13 +158,15 @@ def bench_fleet(settings: HubSettings, broker: Mosquitto, tmp: Path) -> None:
         threading.Thread(target=server.serve_forever, daemon=True).start()
         plan = loadtest.Plan(boxes=boxes, invoices=25, edits=2, bursts=5, spread_s=env_int("HISAB_BENCH_DAY_S", 60),
                              drop_share=0.05, outage_s=env_int("HISAB_BENCH_OUTAGE_S", 20), outage_invoices=10,
-                             telemetry_s=30, timeout_s=600)
+                             telemetry_s=30, timeout_s=600, trace=True)
         fleet = loadtest.run(settings, plan, accounts=broker.add_users, hub_pids=ingest.pids,
                              api=(f"http://127.0.0.1:{server.server_port}", token))
         server.shutdown()
     finally:
         stop.set()
         ingest.stop()
+    batches = fleet.pop("batches")
+    fleet["split"] = {ph: split_latency(batches, ingest.logs, ph) for ph in ("day", "storm")}
     figures["fleet"] = fleet
     record("boxes connected at once, own accounts (broker $SYS count)",
            f"{fleet['connected']:,} ({fleet['broker_connections_all_in']})", f"{boxes:,} on one broker",
@@ -121,10 +174,17 @@ def bench_fleet(settings: HubSettings, broker: Mosquitto, tmp: Path) -> None:
     record("a day's work: invoices + edits (events) in bursts, 5% links dropped",
            f"{fleet['boxes'] * 25:,} ({fleet['day_events']:,} events) in {fleet['day_s']} s", "")
     record("  ack latency p50 / p95, day", f"{fleet['ack_p50_s']} s / {fleet['ack_p95_s']} s", "")
-    record(f"fleet-wide outage {plan.outage_s:.0f} s, every box back at once: all reconnected after",
-           f"{fleet.get('storm_all_reconnected_s')} s", "backoff + jitter")
+    record(f"fleet-wide outage {plan.outage_s:.0f} s, every box back at once: half / 95% / all reconnected after",
+           f"{fleet.get('storm_half_reconnected_s')} / {fleet.get('storm_95pct_reconnected_s')} / "
+           f"{fleet.get('storm_all_reconnected_s')} s", "full jitter, ≤ 60 s")
     record("  ack latency p50 / p95 in the reconnect storm", f"{fleet['storm_ack_p50_s']} s / {fleet['storm_ack_p95_s']} s",
            "p95 ≤ 2 s", fleet["storm_ack_p95_s"] is not None and fleet["storm_ack_p95_s"] <= 2.0)
+    split = fleet["split"]["storm"]
+    record("    batches timed / messages per ingest transaction p50, p95",
+           f"{split['matched']['batches']:,} / {split['matched']['group_p50']}, {split['matched']['group_p95']}", "")
+    for leg in LEGS:
+        record(f"    {leg} p50 / p95 (slowest 5%: mean)",
+               f"{split[leg]['p50']} / {split[leg]['p95']} s ({split[leg]['mean_slowest_5pct']} s)", "")
     record("  storm backlog drained", f"{fleet.get('storm_events', 0):,} events in {fleet.get('storm_drain_s')} s", "")
     record("lost / duplicated (events in the DB vs journals)", f"{fleet['lost']} / {fleet['duplicated']}", "0 / 0",
            fleet["lost"] == 0 and fleet["duplicated"] == 0)
@@ -242,6 +302,8 @@ def bench_dashboard(pg: Postgres) -> None:
                 times.append((time.perf_counter() - t) * 1000)
             worst = max(times)
             record(f"  {name}", f"{sorted(times)[2]:.1f} ms median, {worst:.1f} ms max", "< 100 ms", worst < 100)
+            figures.setdefault("dashboard_ms", {})[name] = {"median": round(sorted(times)[2], 1), "max": round(worst, 1),
+                                                            "shops": shops, "months": months}
         started = time.monotonic()
         done = db.maintain_partitions(conn, 3, months - 2)  # retention: two generated months fall out
         record("  retention: partitions dropped past N months", f"{len(done)} in {time.monotonic() - started:.2f} s "
@@ -263,15 +325,20 @@ def main() -> None:
             settings = HubSettings(mqtt_url=broker.url(HUB_USER), database_url=pg.url, port=free_port(),
                                    second_opinion_workers=0)
             db.migrate(settings.database_url)
-            for name, section in (("fleet", lambda: bench_fleet(settings, broker, tmp)),
+            for name, section in (("fleet", lambda: bench_fleet(settings, broker, tmp, skip)),
                                   ("dashboard", lambda: bench_dashboard(pg))):
                 if name in skip:
                     continue
                 print(f"[{name}]", file=sys.stderr, flush=True)
+                before = os.getloadavg()
                 try:
                     section()
                 except Exception as exc:  # a broken section is a row in the table, not the end of the bench
                     record(f"{name} section", f"failed: {exc!r}"[:200], "", False)
+                # the machine is shared: a figure is read beside the load it was measured under
+                record(f"machine load average (1 / 5 / 15 min) before / after [{name}]",
+                       " / ".join(f"{x:.1f}" for x in before) + "  →  " + " / ".join(f"{x:.1f}" for x in os.getloadavg()),
+                       f"{os.cpu_count()} cores")
         finally:
             broker.stop()
             pg.stop()
