@@ -276,3 +276,313 @@ def test_llm_settles_an_unsure_supplier_name_within_a_few_seconds():
     assert "llm" in r["timings_ms"] and r["timings_ms"]["llm"] < 15_000
     assert r["supplier_name"] in ("Sabuj Bangla", "Karim Uddin")
     assert "supplier_name:low_confidence" in r["needs_review"] or r["confidence"]["supplier_name"] >= 0.6
+
+
+# --- amounts and line items on lines as the layout stage hands them on ---------------------
+# (the words Tesseract returns, placed on a 1000 px wide page; the rules alone, no OCR)
+
+
+def ocr_lines(rows: list[list[tuple[int, str]]]) -> list:
+    """One line per row of (x, text) cells, 12 px a character; a negative x is a right edge."""
+    from appliance.ocr.layout import Line, Word, split_segments
+
+    out = []
+    for i, cells in enumerate(rows):
+        words = []
+        for x, text in cells:
+            x = abs(x) - 12 * len(text) if x < 0 else x
+            for w in text.split():
+                words.append(Word(w, 0.95, x, 40 * i, x + 12 * len(w), 40 * i + 20))
+                x += 12 * (len(w) + 1)
+        line = Line(words, page_height=1400, page_width=1000, index=i)
+        line.segments = split_segments(words, 20)
+        out.append(line)
+    return out
+
+
+def read_amounts(rows: list[list[tuple[int, str]]]) -> dict:
+    from appliance.ocr import empty_result
+
+    result, conf, review = empty_result("test"), {}, []
+    Extractor()._amounts(ocr_lines(rows), result, conf, review)
+    return {**result, "review": review, "conf": conf}
+
+
+def quantities(rows: list[list[tuple[int, str]]]) -> list[tuple]:
+    from appliance.ocr.lines import items
+
+    return [(i.quantity, i.unit_price, i.amount) for i in items(ocr_lines(rows))]
+
+
+def test_quantity_the_ocr_dropped_is_the_amount_over_the_price():
+    rows = [
+        [(50, "Description of Goods"), (-700, "Rate (Tk)"), (-950, "Amount (Tk)")],
+        [(50, "Laptop Core i5"), (-700, "83,070.98"), (-950, "1,66,141.96")],
+        [(50, "LED Bulb 12W"), (-700, "177.00"), (-950, "177.00")],
+        [(50, "Poly Bag"), (-700, "236.17"), (-950, "500.00")],  # no whole count: stays unread
+    ]
+    assert quantities(rows) == [(2.0, 83070.98, 166141.96), (1.0, 177.0, 177.0), (None, 236.17, 500.0)]
+
+
+def test_price_printed_left_of_the_quantity_is_told_by_its_paisa():
+    rows = [[(50, "Item"), (-950, "Amount")], [(50, "Sugar"), (-500, "137.00"), (-700, "22"), (-950, "3,014.00")]]
+    assert quantities(rows) == [(22.0, 137.0, 3014.0)]
+
+
+def test_receipt_line_qty_times_price_whose_amount_ocr_lost_takes_its_name_from_above():
+    from appliance.ocr.lines import items
+
+    rows = [
+        [(20, "Cement 50kg Bag")],
+        [(40, "20 X 528.00"), (-950, ".00")],
+        [(20, "Sugar 33 x 123.00"), (-950, "4,059.00")],
+        [(20, "Subtotal"), (-950, "14,619.00")],
+    ]
+    got = items(ocr_lines(rows))
+    assert [(i.description, i.quantity, i.amount) for i in got] == [
+        ("Cement 50kg Bag", 20.0, 10560.0),
+        ("Sugar", 33.0, 4059.0),
+    ]
+
+
+def test_number_inside_a_description_is_not_an_item():
+    rows = [
+        [(20, "Description"), (-950, "Total")],
+        [(20, "Detergent Powder 119")],
+        [(40, "10 x 199/-"), (-950, "1,990/-")],
+        [(20, "A4 Paper 80gsm 10 x 471/-"), (-950, "4,710/-")],
+        [(20, "Net Amount"), (-950, "6,700.00")],
+    ]
+    assert quantities(rows) == [(10.0, 199.0, 1990.0), (10.0, 471.0, 4710.0)]
+
+
+def test_continued_page_repeats_the_header_and_names_itself_but_adds_no_item():
+    header = [(50, "SL Description of Goods"), (-600, "Qty"), (-750, "Rate"), (-950, "Line Total")]
+    rows = [
+        header,
+        [(50, "1 Potato"), (-600, "12"), (-750, "43.00"), (-950, "516.00")],
+        [(50, "Green Valley Enterprise — Inv. No.: INV-2024-03126"), (-950, "Page 2")],
+        header,
+        [(50, "2 Lungi"), (-600, "3"), (-750, "412.00"), (-950, "1,236.00")],
+        [(600, "Sub-Total"), (-950, "1,752.00")],
+    ]
+    assert quantities(rows) == [(12.0, 43.0, 516.0), (3.0, 412.0, 1236.0)]
+
+
+def test_mushak_row_whose_quantity_ocr_lost_closes_on_its_vat():
+    rows = [
+        [(20, "Description"), (-400, "Unit Price"), (-520, "Total Price"), (-640, "VAT Rate"), (-760, "VAT Amount"),
+         (-950, "Total incl. Taxes")],
+        [(20, "Lungi"), (-400, "671.30"), (-520, "2,013.90"), (-640, "7.5%"), (-760, "151.04"), (-950, "2,164.94")],
+    ]  # fmt: skip
+    assert quantities(rows) == [(3.0, 671.3, 2013.9)]
+
+
+def test_gst_line_of_a_foreign_invoice_is_its_vat():
+    r = read_amounts([
+        [(600, "Subtotal"), (-950, "34298.42")],
+        [(600, "IGST @18%"), (-950, "6173.72")],
+        [(600, "Total ="), (-950, "40472.14")],
+    ])  # fmt: skip
+    assert (r["subtotal"], r["vat_rate"], r["vat_amount"], r["total"]) == (34298.42, 18.0, 6173.72, 40472.14)
+
+
+def test_cash_tendered_and_change_are_never_the_total():
+    r = read_amounts([
+        [(20, "Sub-Total"), (-950, "1,97,546.00")],
+        [(20, "Total Payable ৳"), (-950, "1,97,546.00")],
+        [(20, "Cash Paid"), (-950, "1,98,000.00")],
+        [(20, "Change"), (-950, "454.00")],
+    ])  # fmt: skip
+    assert r["total"] == 197546.0 and r["vat_amount"] == 0.0
+
+
+def test_amounts_that_differ_in_a_misread_digit_do_not_balance():
+    from appliance.ocr.reconcile import close
+
+    assert close(124503.66, 124504.09)  # a total rounded to the taka
+    assert not close(173559.0, 173524.0)  # 0.02% apart, one digit misread
+
+
+def test_a_label_printed_beside_its_value_on_the_next_line_still_finds_it():
+    r = read_amounts([
+        [(500, "উপমোট"), (-950, "3,80,316.00")],
+        [(500, "বাদ ছাড়"), (-950, "19,015.80")],
+        [(520, "@ 7.5%"), (-950, "27,097.52")],
+        [(500, "মূসক")],
+        [(500, "মোট প্রদেয়"), (-950, "3,88,397.72")],
+    ])  # fmt: skip
+    assert (r["vat_amount"], r["vat_rate"], r["total"]) == (27097.52, 7.5, 388397.72)
+
+
+def test_vat_label_torn_over_two_lines_is_never_read_as_no_vat():
+    r = read_amounts([
+        [(500, "মোট টাকা"), (-950, "1,53,873.62")],
+        [(500, "সংযোজন @ 15%"), (-950, "23,051.04")],
+        [(500, "মূল্য কর")],
+        [(500, "&"), (-950, "1,76,724.66")],
+    ])  # fmt: skip
+    assert r["vat_amount"] != 0.0 and r["vat_rate"] != 0.0
+
+
+def test_unread_vat_line_is_computed_only_at_a_standard_rate_and_flagged():
+    r = read_amounts([[(500, "Sub-Total"), (-950, "97,407.49")], [(500, "Net Payable Tk"), (-950, "1,12,018.61")]])
+    assert (r["vat_amount"], r["vat_rate"]) == (14611.12, 15.0)
+    assert "vat_amount:inferred" in r["review"] and "vat_rate:inferred" in r["review"]
+    odd = read_amounts([[(500, "Sub-Total"), (-950, "97,407.49")], [(500, "Net Payable Tk"), (-950, "1,12,000.00")]])
+    assert odd["vat_amount"] is None
+
+
+def test_misread_vat_rate_is_named_by_amounts_that_close_and_flagged():
+    r = read_amounts([
+        [(500, "মোট মূল্য"), (-950, "১,১০,৯২৬.২৯")],
+        [(500, "ডিসকাউন্ট"), (-950, "৩,৩২৭.৭৯")],
+        [(500, "মূল্য সংযোজন কর @ 96%"), (-950, "১৬,১৩৯.৭৮")],
+        [(500, "নিট প্রদেয়"), (-950, "১,২৩,৭৩৮.২৮")],
+    ])  # fmt: skip
+    assert r["vat_rate"] == 15.0 and "vat_rate:differs_from_amounts" in r["review"]
+
+
+def header_with_other_numbers_and_dates() -> bytes:
+    """A bill whose number and date sit among a PO number, a due date and a print date."""
+    p = Drawing()
+    p.row([(70, "Rupsha Hardware Ltd.")], 40, True, 60)
+    p.row([(70, "12 Khan Jahan Ali Road, Khulna. BIN: 000456789-0101")], gap=60)
+    p.row([(70, "PO No: PO-19601"), (760, "Due Date: 14/04/2025")])
+    p.row([(70, "Bill No: INV-2408/42769"), (760, "Invoice Date: 12-Mar-2025")], gap=60)
+    p.row([(70, "Item"), (-720, "Qty"), (-900, "Rate"), (-1160, "Total")], bold=True)
+    p.rule()
+    p.row([(70, "Door Hinge 4in"), (-720, "10"), (-900, "85.00"), (-1160, "850.00")])
+    p.rule()
+    p.row([(700, "Total Tk."), (-1160, "850.00")], bold=True)
+    p.y = 1600
+    p.row([(70, "Printed on 01/04/2025 10:12")], 18)
+    return p.jpeg()
+
+
+@pytest.mark.slow
+def test_invoice_number_and_date_are_told_from_po_due_and_print_dates(extractor):
+    r = extractor.extract(header_with_other_numbers_and_dates(), "bill.jpg")
+    check_schema(r)
+    assert_read_or_flagged(r, "invoice_number", "INV-2408/42769")
+    assert r["invoice_number"] != "PO-19601"
+    assert_read_or_flagged(r, "invoice_date", "2025-03-12")
+    assert r["due_date"] == "2025-04-14"
+
+
+def test_bilingual_label_gloss_and_a_second_label_on_the_line_are_read_through():
+    from appliance.ocr.layout import Line, Word
+    from appliance.ocr.parsers import dates, invoice_numbers
+
+    def line(text: str, i: int) -> Line:
+        words = [Word(t, 0.95, 100 * k, 20 * i, 100 * k + 90, 20 * i + 15) for k, t in enumerate(text.split())]
+        return Line(words, page_height=1000, page_width=1000, index=i, segments=[words])
+
+    lines = [line("Inv. No. (চালান নং) : K31885 তাং / Date : 08 Sep 2024", 0), line("_Challan No: K38430", 1),
+             line("সূত্র: ০২৭৫৬১ তারিখঃ ২৭/০৮/২০২৬", 2), line("PO No: PO-34828", 3)]  # fmt: skip
+    numbers = {c.value for c in invoice_numbers(lines)}
+    assert {"K31885", "K38430", "027561"} <= numbers and "PO-34828" not in numbers
+    assert {c.value for c in dates(lines) if c.source == "label"} == {"2024-09-08", "2026-08-27"}
+
+
+# --- supplier identity, from words placed as the OCR returns them (no Tesseract) ---------
+
+
+def ocr_page(*rows: tuple[float, float, list[tuple[float, str]]]) -> list:
+    """Lines of an A4 page at 200 dpi from (y, type height, [(x, cell text), ...]) rows."""
+    from appliance.ocr.layout import Word, group_lines, number_lines
+
+    words = []
+    for y, h, cells in rows:
+        for x, text in cells:
+            for token in text.split():
+                width = 0.55 * h * len(token)
+                words.append(Word(token, 0.95, x, y, x + width, y + h))
+                x += width + 0.3 * h
+    return number_lines([group_lines(words, 1654.0, 2339.0)])
+
+
+def test_two_party_bins_belong_to_the_heading_of_their_column():
+    from appliance.ocr import parsers
+
+    for seller_x, buyer_x in ((120, 850), (850, 120)):
+        lines = ocr_page(
+            (100, 50, [(120, "BILL")]),
+            (200, 22, [(seller_x, "Supplier:"), (buyer_x, "Buyer:")]),
+            (240, 26, [(seller_x, "Jamuna General Store"), (buyer_x, "Nasrin Akter")]),
+            (280, 22, [(seller_x, "House 181, Road 1, Dhaka"), (buyer_x, "211, Kandirpar, Cumilla")]),
+            (320, 22, [(seller_x, "BIN No.: 003101394"), (buyer_x, "BIN No.: 002633758-0103")]),
+        )
+        roles = {c.value: c.role for c in parsers.bins(lines)}
+        assert roles == {"003101394": "seller", "002633758-0103": "buyer"}
+
+
+def test_mushak_row_with_both_bins_tells_seller_from_buyer():
+    from appliance.ocr import parsers
+
+    lines = ocr_page((300, 22, [(120, "BIN: 000123456-0101     Buyer's BIN: 004567891-0203")]))
+    assert [(c.value, c.role) for c in parsers.bins(lines)] == [("000123456-0101", ""), ("004567891-0203", "buyer")]
+    lines = ocr_page((300, 22, [(120, "নিবন্ধিত ব্যক্তির বিআইএন: ০০০৭৮৯১২৩-০১০১"), (850, "ক্রেতার বিআইএন: ০০১১২২৩৩৪")]))
+    assert [(c.value, c.role) for c in parsers.bins(lines)] == [("000789123-0101", "seller"), ("001122334", "buyer")]
+
+
+def test_a_shop_tagline_that_says_seller_does_not_make_its_bin_the_buyers():
+    from appliance.ocr import parsers
+
+    lines = ocr_page(
+        (100, 60, [(500, "গ্রিন ভ্যালি জেনারেল স্টোর")]),
+        (180, 24, [(420, "সকল প্রকার ঔষধ ও সার্জিক্যাল সামগ্রী বিক্রেতা")]),
+        (220, 22, [(420, "ফোন +8801337874009 বিআইএন: 002173058")]),
+    )
+    assert [(c.value, c.role) for c in parsers.bins(lines)] == [("002173058", "")]
+
+
+def test_name_cut_in_two_by_the_ocr_is_joined_and_keeps_its_abbreviation():
+    from appliance.ocr import names
+
+    lines = ocr_page(
+        (60, 30, [(700, "বিসমিল্লাহির রাহমানির রাহিম")]),
+        (120, 80, [(420, "ভাই ভাই ডিস্ট্রিবিউশন")]),
+        (123, 80, [(1200, "লিঃ")]),  # a box overlapping its neighbour's: the OCR gave it a line of its own
+        (230, 24, [(450, "দোকান ১৩৬, কান্দিরপাড়, কুমিল্লা-৩৫০০")]),
+        (270, 24, [(450, "ফোনঃ 01541-200319 বিআইএন: 008560285")]),
+    )
+    assert names.supplier_candidates(lines)[0].value == "ভাই ভাই ডিস্ট্রিবিউশন লিঃ"
+
+
+def test_logo_initials_and_the_buyer_column_stay_out_of_the_name():
+    from appliance.ocr import names
+
+    lines = ocr_page(
+        (100, 70, [(60, "HE"), (260, "Hossain Electronics")]),
+        (190, 24, [(260, "Plot 167/3, Holding 44, Banani, Dhaka-1213")]),
+        (300, 22, [(120, "Seller:"), (850, "Buyer:")]),
+        (340, 26, [(120, "Teesta Motors"), (850, "M/S. Teesta Hardware")]),
+    )
+    cands = names.supplier_candidates(lines)
+    assert cands[0].value == "Teesta Motors" and cands[0].source == "label_below"
+    assert "Hossain Electronics" in [c.value for c in cands]
+    assert not any("Hardware" in str(c.value) for c in cands)
+
+
+def test_an_address_line_is_not_a_name():
+    from appliance.ocr import names
+
+    lines = ocr_page(
+        (100, 40, [(300, "Ananda Bastralaya")]),
+        (160, 40, [(280, "Shop 242, Banani, Dhaka-1213")]),
+        (230, 22, [(300, "BIN: 367986822-0103")]),
+    )
+    assert [c.value for c in names.supplier_candidates(lines)] == ["Ananda Bastralaya"]
+
+
+@pytest.mark.slow
+def test_two_equally_plausible_names_without_a_label_are_flagged(extractor):
+    p = Drawing()
+    p.row([(70, "Sabuj Traders"), (700, "Karim Enterprise")], 36, True, 70)
+    p.row([(70, "Invoice No: 55"), (760, "Date: 01/02/2024")], gap=60)
+    p.row([(700, "Total"), (-1160, "500.00")])
+    r = extractor.extract(p.jpeg(), "two-names.jpg")
+    check_schema(r)
+    assert r["supplier_name"] in ("Sabuj Traders", "Karim Enterprise")
+    assert "supplier_name:ambiguous" in r["needs_review"]

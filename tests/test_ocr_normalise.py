@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from hypothesis import given
@@ -141,3 +142,172 @@ def test_invoice_number_split_by_an_ocr_space_is_joined():
 
     assert read_invoice_number("CM- 24122") == "CM-24122"
     assert read_invoice_number("INV-2024-0457 Date: 14.03.2024") == "INV-2024-0457"
+
+
+# --- dates in every printed shape, and identifiers ------------------------------------------
+
+PRINTED_DATE_FORMATS = [
+    "{d:02d}/{m:02d}/{Y}", "{d}-{m}-{Y}", "{d:02d}.{m:02d}.{y:02d}", "{Y}-{m:02d}-{d:02d}", "{d:02d}-{b}-{Y}",
+    "{d} {B} {Y}", "{b} {d}, {Y}", "{B} {d}, {Y}", "{d}{th} {B}, {Y}", "{d:02d}/{m:02d}/{y:02d}",
+]  # fmt: skip
+
+
+def _th(day: int) -> str:
+    return "th" if 11 <= day <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
+
+
+@given(dates.filter(lambda d: d.year >= 2000), st.sampled_from(PRINTED_DATE_FORMATS), st.booleans(),
+       st.sampled_from(["", "Date: ", "Invoice Date : ", "তারিখঃ ", "Dated "]))  # fmt: skip
+def test_every_printed_date_shape_reads_back(day, fmt, bengali_digits, label):
+    name = MONTHS_EN[day.month - 1]
+    text = fmt.format(d=day.day, m=day.month, Y=day.year, y=day.year % 100, b=name[:3], B=name, th=_th(day.day))
+    if bengali_digits:
+        text = to_bengali(text)
+    assert nz.parse_date(label + text) == day.isoformat()
+
+
+@given(dates, st.booleans(), st.booleans())
+def test_bengali_month_name_either_side_of_the_day(day, month_first, bengali_digits):
+    num = (lambda n: to_bengali(str(n))) if bengali_digits else str
+    month = MONTHS_BN[day.month - 1]
+    text = f"{month} {num(day.day)}, {num(day.year)}" if month_first else f"{num(day.day)} {month} {num(day.year)} খ্রি."
+    assert nz.parse_date(text) == day.isoformat()
+
+
+@pytest.mark.parametrize(
+    "text,want",
+    [("১০ জলু াই ২০২৫", "2025-07-10"), ("০৩ মা র্চ ২০২৪", "2024-03-03"), ("২১ ডিসে ম্বর ২০২৪", "2024-12-21"),
+     ("সেপ্টেম্ বর ৯, ২০২৫", "2025-09-09")],
+)  # fmt: skip
+def test_bengali_month_broken_by_ocr_still_reads(text, want):
+    """OCR puts a vowel sign after the next letter, or a space before a sign ("জুলাই" → "জলু াই")."""
+    assert nz.parse_date(text) == want
+
+
+def test_date_with_ocr_slips_in_its_marks_or_digits():
+    assert nz.parse_date("০৭.০১,২০২৪ খ্রি.") == "2024-01-07"  # day and month cut by different marks
+    assert nz.parse_date("12/O3/2024") == "2024-03-12"
+    assert nz.parse_date("l2.03.2024") == "2024-03-12"
+    assert nz.parse_date("Tk 1,234.56, 2024") is None
+    assert nz.parse_date("INV-2024-31038") is None
+
+
+ID_SHAPES = st.one_of(
+    st.builds(lambda p, y, n: f"{p}-{y}-{n:05d}", st.sampled_from(["INV", "SI", "BL"]), st.integers(2020, 2030),
+              st.integers(0, 99999)),
+    st.builds(lambda p, n: f"{p}/{n}", st.sampled_from(["MS/24", "TI/DHK", "CM"]), st.integers(1, 99999)),
+    st.builds(lambda p, n: f"{p}{n:05d}", st.sampled_from(["K", "D", "A"]), st.integers(0, 99999)),
+    st.builds(str, st.integers(10, 999999)),
+)  # fmt: skip
+
+
+@given(ID_SHAPES, st.sampled_from(["", " ", ": ", " # "]), st.sampled_from(["", "  Date: 12/03/2024", " ."]))
+def test_invoice_number_reads_back_from_its_cell(value, lead, trail):
+    from appliance.ocr.parsers import read_invoice_number
+
+    assert read_invoice_number(lead + value + trail) == value
+    assert read_invoice_number(nz.clean_text(lead + to_bengali(value) + trail)) == value
+
+
+@given(st.sampled_from(["CM", "INV", "MS", "K"]), st.sampled_from(["-", "/", ""]),
+       st.sampled_from(["", "2024", "24"]), st.integers(100, 99999))  # fmt: skip
+def test_latin_prefix_of_a_bengali_digit_id_is_settled_from_two_readings(letters, sep, middle, n):
+    """The mixed model garbles the Latin prefix, the Latin model the Bengali digits; lengths align them."""
+    from appliance.ocr.reread import settle_id
+
+    digits = (f"{middle}{sep or '-'}" if middle else "") + str(n)
+    want = letters + sep + digits
+    garbled = letters.translate(str.maketrans("CMINSK", "011151"))  # what eng+ben prints for the letters
+    first = garbled + sep + to_bengali(digits)
+    latin = letters + sep + "".join("-" if ch in "-/" else "x" for ch in digits)  # what eng prints
+    assert settle_id(first, latin) == want
+    assert settle_id(first, latin + "x") is None  # not readings of one word
+
+
+@pytest.mark.parametrize(
+    "first,latin,want",
+    [
+        ("LVV-2024-31038", "INV-2024-31038", "INV-2024-31038"),  # letters misread by the mixed model
+        ("11//-2025-82022", "INV-2025-82022", "INV-2025-82022"),
+        ("71/51/2980", "TI/SYL/2980", "TI/SYL/2980"),
+        ("078834", "O78834", None),  # O or 0: the shape cannot tell
+        ("TI/CTG/81309", "THCTG/81309", None),  # the first prefix is a prefix in its own right
+        ("058102", "O4ESOR", None),
+        ("INV-2024-1", "INV-2024-1", None),
+    ],
+)
+def test_ascii_id_settles_only_where_the_readings_agree_on_the_digits(first, latin, want):
+    from appliance.ocr.reread import settle_id
+
+    assert settle_id(first, latin) == want
+
+
+@given(cents, st.sampled_from(["lakh", "western"]), st.data())
+def test_amount_ocr_cut_at_a_separator_reads_back_whole(c, grouping, data):
+    value = c / 100
+    printed = nz.format_lakh(value) if grouping == "lakh" else western(value)
+    seps = [i for i, ch in enumerate(printed) if ch in ",."]
+    i = data.draw(st.sampled_from(seps))
+    torn = printed[:i] + " " + printed[i:] if data.draw(st.booleans()) else printed[: i + 1] + " " + printed[i + 1 :]
+    assert [v for v, _, _ in nz.find_amounts(f"Net Payable {torn}")] == [pytest.approx(value)]
+
+
+@given(st.integers(min_value=1000, max_value=99_999_999), st.data())
+def test_letters_ocr_confuses_with_digits_inside_an_amount_are_read_as_digits(whole, data):
+    printed = f"{whole:,}.00"
+    inner = [i for i, ch in enumerate(printed[:-1]) if ch in "015" and i > 0]
+    if not inner:
+        return
+    i = data.draw(st.sampled_from(inner))
+    letter = data.draw(st.sampled_from({"0": "Oo", "1": "lI", "5": "S"}[printed[i]]))
+    misread = printed[:i] + letter + printed[i + 1 :]
+    assert nz.parse_amount(misread) == pytest.approx(whole)
+    assert [v for v, _, _ in nz.find_amounts(f"Total Tk. {misread}")] == [pytest.approx(whole)]
+
+
+@pytest.mark.parametrize("text", ["5l", "10l", "SD", "Sales", "BIN", "Total"])
+def test_letters_outside_a_number_stay_letters(text):
+    assert nz.parse_amount(text) is None
+    assert nz.fix_digit_confusions(f"{text} 1,200") == f"{text} 1,200"
+
+
+def _line(text: str) -> list:
+    """One printed line as the OCR gives it: words with boxes, gaps of 3+ spaces cut into cells."""
+    from appliance.ocr.layout import Word, group_lines
+
+    words, x = [], 50.0
+    for token in re.split(r"( {3,}| )", text):
+        if token.strip():
+            words.append(Word(token, 0.95, x, 100.0, x + 12.0 * len(token), 120.0))
+        x += 12.0 * len(token) + (40.0 if len(token) >= 3 and not token.strip() else 0.0)
+    return group_lines(words, 2000.0, 2800.0)
+
+
+_mobile = st.builds(
+    lambda op, rest, style: [f"+8801{op}{rest}", f"01{op}{rest[:2]}-{rest[2:]}", f"+880 1{op}{rest[:2]}-{rest[2:]}"][style],
+    st.sampled_from("3456789"), st.text(alphabet="0123456789", min_size=8, max_size=8), st.integers(0, 2),
+)  # fmt: skip
+
+
+@given(
+    st.text(alphabet="0123456789", min_size=9, max_size=9),
+    st.one_of(st.none(), st.text(alphabet="0123456789", min_size=4, max_size=4)),
+    _mobile,
+    st.sampled_from(["Phone:", "Mobile", "Cell :", "মোবাইল:", "ফোনঃ"]),
+    st.sampled_from(["BIN:", "BIN/VAT Reg:", "VAT Reg. No", "বিআইএন:", "বিন"]),
+)
+def test_a_phone_printed_beside_a_bin_is_never_read_as_the_bin(nine, branch, phone, phone_label, bin_label):
+    from appliance.ocr.parsers import bins
+
+    printed = nine + (f"-{branch}" if branch else "")
+    for text in (f"{phone_label} {phone}   {bin_label} {printed}", f"{bin_label} {printed}   {phone_label} {phone}"):
+        assert [c.value for c in bins(_line(text))] == [printed]
+    # the BIN itself unreadable: the phone after it must not stand in for it
+    assert bins(_line(f"{bin_label} 00x1   {phone_label} {phone}")) == []
+
+
+@pytest.mark.parametrize("text", ["VAT No: GB123456789", "USt-IdNr./VAT ID: DE123456789", "TIN: 123456789012"])
+def test_foreign_tax_ids_are_not_bins(text):
+    from appliance.ocr.parsers import bins
+
+    assert bins(_line(text)) == []

@@ -133,9 +133,7 @@ class Extractor:
             except OcrError:
                 again = None
             if again is not None and again.lines:
-                second = self._fields(again, source, timings)
-                if _amounts_unread(second) < _amounts_unread(result):
-                    result = second
+                result = _merge_passes(result, self._fields(again, source, timings))
             timings["second_pass"] = _ms(t)
         return result
 
@@ -194,7 +192,7 @@ class Extractor:
         if number is not None:
             ev["invoice_number"] |= evidence.of_id(str(number.value), number.line, number_cands, lines)
         if number is not None and read.images:
-            conf["invoice_number"] = self._second_reading(
+            result["invoice_number"], conf["invoice_number"] = self._second_reading(
                 read, number.line, str(number.value), conf["invoice_number"], timings, "id", ev["invoice_number"]
             )
 
@@ -207,7 +205,7 @@ class Extractor:
         if date is not None:
             ev["invoice_date"] |= evidence.of_date(str(date.value), date_cands, lines)
         if date is not None and date.line >= 0 and read.images:
-            conf["invoice_date"] = self._second_reading(
+            _, conf["invoice_date"] = self._second_reading(
                 read, date.line, str(date.value), conf["invoice_date"], timings, "date", ev["invoice_date"]
             )
         due, due_conf, _ = confidence.best(parsers.due_dates(lines))
@@ -218,7 +216,7 @@ class Extractor:
         if result["supplier_bin"]:
             ev["supplier_bin"] |= evidence.of_bin(result["supplier_bin"], parsers.bins(lines))
         if result["supplier_bin"] and bin_line >= 0 and read.images:
-            conf["supplier_bin"] = self._second_reading(
+            _, conf["supplier_bin"] = self._second_reading(
                 read, bin_line, result["supplier_bin"], conf["supplier_bin"], timings, "bin", ev["supplier_bin"]
             )
         self._supplier_name(lines, result, conf, timings, review)
@@ -263,14 +261,18 @@ class Extractor:
 
     def _second_reading(
         self, read: _Read, line: int, value: str, c: float, timings: dict[str, float], kind: str, ev: set[str]
-    ) -> float:
-        """Re-read a Latin-script field alone with the Latin model: agreement → surer, else doubt.
+    ) -> tuple[str, float]:
+        """Re-read a field's word alone with the Latin model → (value, confidence).
 
-        Only Latin/ASCII words are re-read (the Latin model cannot read Bengali digits), so
-        a Bengali-digit field keeps its first score."""
+        Agreement → surer, else doubt. An invoice number the two readings settle between them
+        (reread.settle_id: a Latin prefix the mixed model garbled) replaces the first reading,
+        still below the review bar: two models each read a part, none read it all. The Latin
+        model cannot read Bengali digits, so a Bengali-script date or BIN keeps its first score."""
         word = _field_word(read.lines[line], value, kind)
-        if word is None or word.page not in read.images or re.search(r"[\u0980-\u09ff]", word.text):
-            return c
+        if word is None or word.page not in read.images:
+            return value, c
+        if kind != "id" and re.search(r"[\u0980-\u09ff]", word.text):
+            return value, c
         t = time.monotonic()
         text = nz.clean_text(reread.latin_reading(read.images[word.page], word, self.options.tesseract_timeout_s) or "")
         timings["reread"] = timings.get("reread", 0.0) + _ms(t)
@@ -279,11 +281,16 @@ class Extractor:
         elif kind == "bin":
             agrees = nz.parse_bin(text) == value
         else:
+            settled = reread.settle_id(word.text, text)
+            if settled and parsers.read_invoice_number(settled) == settled and not reread.same_id(settled, value):
+                ev.clear()  # the evidence was about the first reading
+                ev |= evidence.of_id(settled, line, [], read.lines)
+                return settled, min(c, 0.6)
             second = parsers.read_invoice_number(text.lstrip(" :#.-"))
             agrees = second is not None and reread.same_id(value, second)
         if agrees:
             ev.add("reread")
-        return min(0.97, c + 0.1) if agrees else min(c * 0.7, 0.55)
+        return value, min(0.97, c + 0.1) if agrees else min(c * 0.7, 0.55)
 
     def _supplier_bin(  # → the line the BIN was read from, -1 if none
         self, lines: list[Line], result: dict[str, Any], conf: dict[str, float], review: list[str]
@@ -324,7 +331,13 @@ class Extractor:
     ) -> None:
         cands = names.supplier_candidates(lines)
         top, c, _ = confidence.best(cands)
-        rivals = [x for x in cands if x is not top and confidence.of(x) > confidence.of(top) - 0.1] if top else []
+        rivals = [
+            x for x in cands if top and x.value != top.value and confidence.of(x) > confidence.of(top) - 0.15
+        ]  # fmt: skip
+        if top is not None and top.source == "position" and rivals:
+            # two rows could be the seller's name and no label says which: a person picks
+            c = min(c, 0.5)
+            review.append("supplier_name:ambiguous")
         unsure = top is None or c < 0.7 or bool(rivals)
         result["_name_line"] = top.line if top else -1
         if unsure and self.options.use_llm and cands:
@@ -352,12 +365,17 @@ class Extractor:
         items_sum = round(sum(a for a in amounts if a is not None), 2) if items and None not in amounts else None
         all_text = " ".join(parsers.text_of(ln) for ln in lines)
         rate, rate_conf, _ = confidence.best(parsers.vat_rates(lines))
+        # the payable's number unread: a smaller "Total" may be the base, and VAT cannot be proven zero
+        payable_unread = parsers.payable_unread(lines)
         chosen = reconcile.choose(
             parsers.amount_candidates(lines), items_sum, rate,
-            vat_mentioned=bool(parsers.VAT.search(all_text.replace("vat reg", ""))),
+            vat_mentioned=parsers.vat_printed(lines) or payable_unread,
             discount_mentioned=bool(parsers.DISCOUNT.search(all_text)),
             printed_rates=frozenset(float(p) for p in re.findall(r"(?<![\d.])(\d{1,2}(?:\.\d{1,2})?)\s*%", all_text)),
         )  # fmt: skip
+        if payable_unread and chosen.values["total"] is not None:
+            chosen.review.append("total:payable_line_unread")
+            chosen.conf["total"] = min(chosen.conf["total"], 0.55)
         for f in ("subtotal", "discount", "vat_amount", "total"):
             result[f] = chosen.values[f]
             conf[f] = chosen.conf[f]
@@ -403,21 +421,65 @@ class Extractor:
         return result
 
 
+# a word that may be one piece of an identifier cut by OCR ("011-" "৩৩৯০৫", "INV-2024/" "00123")
+_ID_PIECE = re.compile(r"[A-Za-z0-9০-৯/-]*[0-9০-৯][A-Za-z0-9০-৯/-]*|[A-Za-z0-9০-৯/]+[-/]")
+
+
 def _field_word(line: Line, value: str, kind: str) -> Word | None:
-    """The word (or, for a date, the cell of words) on `line` that printed `value`."""
-    if kind != "date":
-        return parsers.id_word(line, value)
-    for seg in line.segments or [line.words]:
-        if nz.parse_date(" ".join(w.text for w in seg)) == value:
-            words = [w for w in seg if re.search(r"\d", nz.ascii_digits(w.text))] or seg
-            return Word("".join(w.text for w in words), min(w.conf for w in words),
-                        min(w.x0 for w in words), min(w.y0 for w in words),
-                        max(w.x1 for w in words), max(w.y1 for w in words), words[0].page)  # fmt: skip
-    return None
+    """The word (for an id, the words of its cell; for a date, the cell) on `line` that printed `value`."""
+    if kind == "date":
+        for seg in line.segments or [line.words]:
+            if nz.parse_date(" ".join(w.text for w in seg)) == value:
+                return _joined([w for w in seg if re.search(r"\d", nz.ascii_digits(w.text))] or seg)
+        return None
+    word = parsers.id_word(line, value)
+    if word is None or kind != "id":
+        return word
+    seg = next((s for s in line.segments if word in s), line.words)
+    lo = hi = seg.index(word)
+
+    def close(a: Word, b: Word) -> bool:  # a gap narrower than a character: the same cell
+        return b.x0 - a.x1 < 0.6 * max(a.height, b.height)
+
+    while lo > 0 and close(seg[lo - 1], seg[lo]) and _ID_PIECE.fullmatch(seg[lo - 1].text):
+        lo -= 1
+    while hi + 1 < len(seg) and close(seg[hi], seg[hi + 1]) and _ID_PIECE.fullmatch(seg[hi + 1].text):
+        hi += 1
+    return _joined(seg[lo : hi + 1])
+
+
+def _joined(words: list[Word]) -> Word:
+    return Word("".join(w.text for w in words), min(w.conf for w in words),
+                min(w.x0 for w in words), min(w.y0 for w in words),
+                max(w.x1 for w in words), max(w.y1 for w in words), words[0].page)  # fmt: skip
 
 
 def _amounts_unread(result: dict[str, Any]) -> int:
     return sum(result[f] is None for f in ("subtotal", "vat_amount", "total"))
+
+
+_BY_FIELD = ("invoice_number", "invoice_date", "supplier_bin", "supplier_name")  # each read on its own
+
+
+def _merge_passes(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
+    """The second reading (table rules painted out) gives the amounts when it reads more of them
+    without new arithmetic doubt; number, date, BIN and name come from whichever pass is surer."""
+    doubts = lambda r: {x for x in r["needs_review"] if x.startswith("arithmetic:")}  # noqa: E731
+    better = _amounts_unread(second) < _amounts_unread(first) and doubts(second) <= doubts(first)
+    base, other = (second, first) if better else (first, second)
+    out = dict(base, confidence=dict(base["confidence"]))
+    review = [r for r in base["needs_review"] if r.split(":")[0] not in _BY_FIELD]
+    for f in _BY_FIELD:
+        src = other if (other["confidence"].get(f) or 0.0) > (base["confidence"].get(f) or 0.0) else base
+        out[f] = src[f]
+        out["confidence"].pop(f, None)
+        if src[f] is not None and f in src["confidence"]:
+            out["confidence"][f] = src["confidence"][f]
+        review += [r for r in src["needs_review"] if r.split(":")[0] == f]
+    if out["supplier_name"] != base["supplier_name"]:
+        out["supplier_address"], out["supplier_phone"] = other["supplier_address"], other["supplier_phone"]
+    out["needs_review"] = list(dict.fromkeys(review))
+    return out
 
 
 def _language(lines: list[Line]) -> str | None:

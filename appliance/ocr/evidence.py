@@ -94,7 +94,14 @@ def of_amounts(chosen: Amounts, items_sum: float | None = None) -> dict[str, set
         return out  # one relation fails: the ones that hold may close by coincidence (dropped decimals)
     inferred = {r.split(":", 1)[0] for r in chosen.review if r.endswith(":inferred")}
     sub, disc, sd, vat, tot = (v.get(f) for f in ("subtotal", "discount", "sd", "vat_amount", "total"))
-    if chosen.balanced and sub is not None and tot is not None and vat is not None:
+    # an amount computed from the equation closes it by construction: the equation then proves nothing
+    if (
+        chosen.balanced
+        and sub is not None
+        and tot is not None
+        and vat is not None
+        and not inferred & {"subtotal", "vat_amount", "total", "discount"}
+    ):
         net = sub - (disc or 0) + (sd or 0)
         if _exact(net + vat, tot) or chosen.vat_inclusive and _exact(net, tot):
             for f in ("subtotal", "vat_amount", "total", "discount"):

@@ -20,7 +20,15 @@ _DIGIT_TABLE = str.maketrans(BENGALI_DIGITS, "0123456789")
 
 # Characters OCR confuses with digits inside a number (only applied to tokens
 # that are already mostly digits, never to words).
-_OCR_DIGIT_FIX = str.maketrans({"O": "0", "o": "0", "l": "1", "I": "1", "|": "1", "S": "5", "B": "8"})
+OCR_DIGIT_FIX = str.maketrans({"O": "0", "o": "0", "l": "1", "I": "1", "|": "1", "S": "5", "B": "8"})
+# in an amount: between digits (or a digit and a separator), or leading a run of digits
+# ("l,250", "S00"); never at a number's end ("5l" is five litres), never inside words
+_CONFUSED = re.compile(r"(?<=[\d,.])[OolI|SB]+(?=[\d,.]*\d)|(?<![\w.,])[lIS](?=[,.]?\d{2})")
+
+
+def fix_digit_confusions(text: str) -> str:
+    """ "1O,5OO.00" → "10,500.00", "l,250" → "1,250"; letters outside numbers are kept."""
+    return _CONFUSED.sub(lambda m: m.group(0).translate(OCR_DIGIT_FIX), text)
 
 
 def ascii_digits(text: str) -> str:
@@ -51,7 +59,7 @@ def parse_amount(text: str) -> float | None:
     """
     if not text:
         return None
-    s = clean_text(text)
+    s = fix_digit_confusions(clean_text(text))
     s = _CURRENCY_NOISE.sub(" ", s).strip()
     s = s.strip(":;*# ")
     if not s:
@@ -113,7 +121,8 @@ def _to_float(s: str) -> float | None:
 
 def find_amounts(text: str) -> list[tuple[float, int, int]]:
     """Every amount-like token in a line as (value, start, end)."""
-    s = ascii_digits(text)
+    # OCR cuts a number at its separator: "1,13 ,462.68", "108, 464.", "16,239. 66"
+    s = re.sub(r"(?<=\d) (?=[.,]\d)|(?<=\d[.,]) (?=\d)", "", fix_digit_confusions(ascii_digits(text)))
     out: list[tuple[float, int, int]] = []
     for m in re.finditer(r"\d[\d,.]*\d|\d", s):
         token = m.group(0)
@@ -226,6 +235,34 @@ def _iso(y: int, m: int, d: int) -> str | None:
         return None
 
 
+# a Bengali month name as OCR breaks it ("জলু াই" for জুলাই: a vowel sign on the wrong letter, a
+# space inside): compared by its consonants alone, when those name one month only
+_BN_SIGNS = re.compile(r"[\u0981-\u0983\u09bc\u09be-\u09cd\u09d7\s\u200c\u200d]")
+_BN_SKELETONS: dict[str, int] = {}
+for _k, _v in _MONTHS.items():
+    _sk = _BN_SIGNS.sub("", _k)
+    if not _k.isascii() and len(_sk) >= 3:
+        _BN_SKELETONS[_sk] = -1 if _BN_SKELETONS.get(_sk, _v) != _v else _v
+_BN_DAY_MONTH_YEAR = re.compile(r"(?<!\d)(\d{1,2})[\s,.-]*([\u0980-\u09ff]+)[\s,.-]*(\d{4})(?!\d)")
+_BN_MONTH_DAY_YEAR = re.compile(r"([\u0980-\u09ff]+)[\s.-]*(\d{1,2})[\s,.-]+(\d{4})(?!\d)")
+
+
+def _bn_month(word: str, glued_before: bool) -> int:
+    """The month a Bengali word names by its consonants, or -1; a month-first word may carry
+    its label glued in front ("তারিখঃমার্চ" once spaces inside words are closed)."""
+    sk = _BN_SIGNS.sub("", word)
+    if not glued_before:
+        return _BN_SKELETONS.get(sk, -1)
+    ends = [k for k in _BN_SKELETONS if sk.endswith(k)]
+    return _BN_SKELETONS[max(ends, key=len)] if ends else -1
+
+
+# day and month cut by different marks ("০৭.০১,২০২৪"): only with a 4-digit year
+_MIXED_DATE = re.compile(r"(?<![\d.,])(\d{1,2})\s*[./-]\s*(\d{1,2})\s*[.,/-]\s*(\d{4})(?!\d)")
+# letters OCR reads for digits, fixed only between digits and date marks ("12/O3/2024")
+_DATE_LETTER = re.compile(r"(?<=[\d./-])[OoIl](?=[\d./-])|(?<![\w|])[OoIl](?=\d[./-]\d)")
+
+
 def parse_date(text: str, month_first: bool = False) -> str | None:
     """The first date in a string as ISO "YYYY-MM-DD", or None.
 
@@ -234,15 +271,13 @@ def parse_date(text: str, month_first: bool = False) -> str | None:
     recognised by its 4-digit first part.
     """
     s = clean_text(text)
+    s = _DATE_LETTER.sub(lambda m: m.group(0).translate(OCR_DIGIT_FIX), s)
     for m in _NUMERIC_DATE.finditer(s):
         a, _, b, c = m.groups()
         if len(a) == 4:
             iso = _iso(int(a), int(b), int(c))
         elif len(c) in (2, 4) and len(a) <= 2:
-            day, month = (int(b), int(a)) if month_first else (int(a), int(b))
-            if month > 12 and day <= 12:
-                day, month = month, day
-            iso = _iso(_year(c), month, day)
+            iso = _day_month(int(a), int(b), _year(c), month_first)
         else:
             iso = None
         if iso:
@@ -260,7 +295,25 @@ def parse_date(text: str, month_first: bool = False) -> str | None:
             iso = _iso(_year(m.group(3)), month, int(m.group(2)))
             if iso:
                 return iso
+    for m in _MIXED_DATE.finditer(s):
+        iso = _day_month(int(m.group(1)), int(m.group(2)), int(m.group(3)), month_first)
+        if iso:
+            return iso
+    closed = re.sub(r"(?<=[\u0980-\u09ff]) +(?=[\u0980-\u09ff])", "", s)  # "মা র্চ" → "মার্চ"
+    for pattern, day_at, month_at in ((_BN_DAY_MONTH_YEAR, 1, 2), (_BN_MONTH_DAY_YEAR, 2, 1)):
+        for m in pattern.finditer(closed):
+            month = _bn_month(m.group(month_at), glued_before=month_at == 1)
+            iso = _iso(int(m.group(3)), month, int(m.group(day_at))) if month > 0 else None
+            if iso:
+                return iso
     return None
+
+
+def _day_month(a: int, b: int, year: int, month_first: bool) -> str | None:
+    day, month = (b, a) if month_first else (a, b)
+    if month > 12 and day <= 12:
+        day, month = month, day
+    return _iso(year, month, day)
 
 
 def _month(name: str) -> int | None:

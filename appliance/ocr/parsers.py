@@ -37,11 +37,12 @@ def _re(pattern: str) -> re.Pattern[str]:
 
 # --- keyword tables (lower-case text, ASCII digits) ------------------------------------
 INVOICE_NO = _re(
-    r"\b(?:tax\s*|sales\s*|cash\s*)?(?:invoice|inv|bill|challan|chalan|memo|receipt|rcpt|voucher|vat\s*challan|order|sale|ref|reference|document|doc)\.?\s*"
+    r"(?<![a-z])(?:tax\s*|sales\s*|cash\s*)?(?:invoice|inv|bill|challan|chalan|memo|receipt|rcpt|voucher|vat\s*challan|order|sale|ref|reference|document|doc)\.?\s*"
     r"(?:no\b\.?|number|num\b|nr\b|#|id\b|n[o0]:)\s*[:.#-]?"
-    r"|\b(?:ref|reference)\s*[:.#-]"
-    r"|(?:চালান\s*পত্র|চালানপত্র|চালান|ইনভয়েস|ইনভয়েস|বিল|মেমো|রসিদ|রশিদ|ক্যাশ\s*মেমো)\s*(?:নং|নম্বর|নাম্বার|নম্বরঃ|নং:)\s*[:ঃ.-]?"
-    r"|\b(?:invoice|receipt|bill)\s*[:#]"
+    r"|(?<![a-z])(?:ref|reference)\s*[:.#-]"
+    r"|(?:চালান\s*পত্র|চালানপত্র|চালান|ইনভয়েস|ইনভয়েস|বিল|মেমো|রসিদ|রশিদ|ক্যাশ\s*মেমো)\s*(?:নং|নম্বর|নাম্বার|no\b\.?|number|#)\s*[:ঃ.-]?"
+    r"|সূত্র\s*(?:নং)?\s*[:ঃ]"
+    r"|(?<![a-z])(?:invoice|receipt|bill)\s*[:#]"
 )
 DATE = _re(
     r"\b(?:invoice|bill|issue|challan|memo|receipt|document)?\s*date(?:d)?(?:\s*of\s*issue)?\b\s*[:.-]?"
@@ -53,15 +54,15 @@ DATE_EXCLUDE = _re(
 DUE_DATE = _re(r"due\s*date|payment\s*due|pay\s*by|due\s*on|পরিশোধের\s*(?:শেষ\s*)?তারিখ|শেষ\s*তারিখ")
 BIN_LABEL = _re(
     r"\bbin\b|b\.i\.n|business\s*identification|\bvat\s*reg|\bvat\s*registration|registration\s*no|\bvat\s*no|\btin\b"
-    r"|বিআইএন|বি\s*আই\s*এন|বিন\s*নং|সনাক্তকরণ|নিবন্ধন|মূসক\s*নিবন্ধন"
+    r"|বিআইএন|বি\s*আই\s*এন|বিন(?=[\s:ঃ.-]|$)|সনাক্তকরণ|ব্যবসা\s+(?:\S+\s+){0,2}নম্বর|নিবন্ধন|মূসক\s*নিবন্ধন"
 )
 SELLER_HINT = _re(
     r"seller|supplier|vendor|sold\s*by|\bfrom\b|registered\s*person|issuer|manufacturer"
     r"|বিক্রেতা|সরবরাহকারী|নিবন্ধিত\s*ব্যক্তি|প্রতিষ্ঠান"
 )
 BUYER_HINT = _re(
-    r"buyer|purchaser|customer|client|bill\s*to|billed\s*to|sold\s*to|ship\s*to|consignee|recipient|\bto\s*:"
-    r"|ক্রেতা|গ্রহীতা|ক্রেতার|গ্রাহক"
+    r"buyer|purchaser|customer|client|bill\s*to|billed\s*to|sold\s*to|ship\s*to|consignee|recipient|\bto\s*:|\bparty\b"
+    r"|(?<!বি)ক্রেতা|গ্রহীতা|গ্রাহক"
 )
 GRAND_TOTAL = _re(
     r"grand\s*total|net\s*payable|total\s*payable|amount\s*payable|payable\s*amount|total\s*amount\s*due"
@@ -80,7 +81,9 @@ TOTAL_EXCLUDE = _re(
     r"|কথায়|নগদ|ফেরত|পরিশোধিত|পরিমাণ\s*মোট"
 )
 DISCOUNT = _re(r"discount|\bless\b|rebate|\bdisc\b\.?|ছাড়|ছাড়|ডিসকাউন্ট|বাট্টা|কমিশন")
-VAT = _re(r"\bvat\b|v\.a\.t|\btax\b|\bgst\b|mushak|মূসক|মুসক|ভ্যাট|মূল্য\s*সংযোজন\s*কর")
+VAT = _re(
+    r"\bvat\b|v\.a\.t|\btax\b|\b[cis]?gst\b|\bhst\b|\bmwst\b|\bust\b|mushak|মূসক|মুসক|ভ্যাট|মূল্য\s*সংযোজন\s*কর|সংযোজন|মূল্য\s*কর(?![\u0980-\u09ff])"
+)
 VAT_EXCLUDE = _re(
     r"reg|bin\b|\bno\b|number|incl|including|before|excl|exclusive|without|challan|invoice|-\s*6\b"
     r"|নিবন্ধন|বিআইএন|চালান|সহ\b|ব্যতীত"
@@ -95,8 +98,10 @@ DOC_TITLE = _re(
 COMPANY_HINT = _re(
     r"\b(?:ltd|limited|plc|inc|llc|co\b|company|corp|corporation|traders?|trading|enterprises?|industries"
     r"|store|stores|shop|mart|bazar|bazaar|supply|supplies|agency|agencies|pharma|pharmacy|electronics"
-    r"|group|international|house|centre|center|distribution|distributors?|hardware|textiles?|mills?|foods?)\b"
+    r"|group|international|house|centre|center|distribution|distributors?|hardware|textiles?|mills?|foods?"
+    r"|motors|printing|packaging|stationery|steel|agro|garments?|fashions?|engineering|gmbh|sarl|pvt|private|llp)\b"
     r"|লিমিটেড|লিঃ|ট্রেডার্স|এন্টারপ্রাইজ|এন্টারপ্রাইজ|স্টোর|ষ্টোর|বিতান|ভান্ডার|ভাণ্ডার|হাউস|মার্ট|ফার্মেসী|ফার্মেসি|ইন্ডাস্ট্রিজ|কোম্পানি|এজেন্সি|বস্ত্রালয়|শিল্প"
+    r"|কোং|মটরস|প্রিন্টিং|প্যাকেজিং|স্টেশনারী|ইলেকট্রনিক্স|টেক্সটাইল|ফুডস|হার্ডওয়্যার|ডিস্ট্রিবিউশন|মিলস|এগ্রো"
 )
 ADDRESS_HINT = _re(
     r"\b(?:road|rd|street|st|avenue|ave|lane|house|holding|floor|plot|block|sector|section|market|bazar|thana|upazila"
@@ -107,14 +112,18 @@ ADDRESS_HINT = _re(
 CONTACT = _re(r"phone|tel\b|\bph\b|mobile|cell|mob\b|fax|e-?mail|www\.|https?:|@|ফোন|মোবাইল|মোবাঃ|হটলাইন|hotline")
 PHONE = re.compile(r"(?<!\d)(?:\+?88[\s-]?)?0(?:1[3-9]\d{2}[\s-]?\d{6}|[2-9]\d{0,3}[\s-]?\d{5,8})(?!\d)")
 NAME_LABEL = _re(
-    r"^(?:seller|supplier|vendor|sold\s*by|from|company|registered\s*person(?:'s)?\s*name"
-    r"|name\s*of\s*(?:the\s*)?(?:seller|supplier|registered\s*person|company))\s*[:ঃ-]"
-    r"|^(?:নিবন্ধিত\s*ব্যক্তির\s*নাম|বিক্রেতার\s*নাম|সরবরাহকারীর\s*নাম|প্রতিষ্ঠানের\s*নাম)\s*[:ঃ-]?"
+    r"^(?:seller|supplier|vendor|sold\s*by|from|company)(?:'s)?\s*(?:name)?\s*[:ঃ-]"
+    r"|(?:registered\s*person(?:'s)?\s*name|name\s*of\s*(?:the\s*)?(?:seller|supplier|registered\s*person|company))\s*[:ঃ;.-]?"
+    r"|(?:ব্যক্তির|বিক্রেতার|সরবরাহকারীর|প্রতিষ্ঠানের)\s*[নল]াম\s*[:ঃ;.-]?"  # নাম misread লাম
+    r"|নিবন্ধিত\s*ব্যক্তির(?!\s*(?:বিআইএন|বিন|ঠিকানা|নাম))\s*[:ঃ]?"  # its নাম lost by the OCR
+    r"|নিবন্ধিত\s+\S+\s+[নল]াম\s*[:ঃ;.-]?|name\s*of\s*\S+\s*person\s*[:;.-]?"  # a misread middle word
+    r"|^(?:বিক্রেতা|সরবরাহকারী)\s*[:ঃ-]"
+    r"|^(?:seller|supplier|vendor|from|বিক্রেতা|সরবরাহকারী)\s*$"  # a column heading, the name under it
 )
 BUYER_LABEL = _re(
-    r"^(?:bill\s*to|billed\s*to|sold\s*to|buyer(?:'s)?\s*(?:name)?|customer(?:'s)?\s*(?:name)?|purchaser(?:'s)?\s*(?:name)?"
-    r"|client|party|to|m/s\.?)\s*[:ঃ-]"
-    r"|^(?:ক্রেতার\s*নাম|ক্রেতা|গ্রাহকের\s*নাম|গ্রাহক|গ্রহীতার\s*নাম|নাম)\s*[:ঃ-]"
+    r"^(?:bill(?:ed)?\s*to|sold\s*to|(?:buyer|customer|purchaser)(?:'s)?\s*name|name\s*of\s*(?:the\s*)?(?:buyer|customer))\s*[:ঃ;-]?"
+    r"|^(?:buyer|customer|purchaser|client|party|to|m/s\.?)\s*[:ঃ-]"
+    r"|^(?:ক্রেতার\s*নাম|ক্রেতা|গ্রাহকের\s*নাম|গ্রাহক|গ্রহীতার\s*নাম|নাম)\s*[:ঃ;-]?(?=\s|$)"
 )
 
 CURRENCIES: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -137,8 +146,13 @@ def text_of(line: Line) -> str:
     return nz.clean_text(line.text).lower()
 
 
+# a label's gloss in the other script before its value: "Bill No. (চালান নং): 123", "Inv No চালান নং): 123"
+_GLOSS = re.compile(r"^\s*(?:\([^()\d]{0,30}\)|[\u0980-\u09ff][\u0980-\u09ff\s.]{0,25}\)?)\s*(?=[:ঃ#.=|-])")
+
+
 def _after(text: str, m: re.Match[str]) -> str:
-    return text[m.end() :].lstrip(" :ঃ#.-=|")
+    rest = text[m.end() :]
+    return _GLOSS.sub("", rest, count=1).lstrip(" :ঃ#.-=|)")
 
 
 def _below(lines: list[Line], line: Line, x0: float, x1: float, max_gap: int = 1) -> list[tuple[Line, list[Word]]]:
@@ -181,21 +195,25 @@ def labelled(
     out: list[Candidate] = []
     for line in lines:
         text = text_of(line)
-        for m in label.finditer(text):
-            if exclude and exclude.search(text[max(0, m.start() - 12) : m.end() + 4]):
-                continue
+        # every label on the line may hold the value ("Bill No. (চালান নং): 123" matches twice);
+        # the first that reads one wins, else the value under the first label
+        matches = [m for m in label.finditer(text)
+                   if not (exclude and exclude.search(text[max(0, m.start() - 12) : m.end() + 4]))]  # fmt: skip
+        value = None
+        for m in matches:
             value = read(_after(text, m))
             if value is not None:
                 out.append(Candidate(value, score, line.index, line.mean_conf, "label"))
                 break
-            x0, x1 = _label_x(line, text, m)
-            for nxt, words in _below(lines, line, x0, x1):
-                value = read(nz.clean_text(" ".join(w.text for w in words)))
-                if value is not None:
-                    conf = sum(w.conf for w in words) / len(words)
-                    out.append(Candidate(value, score * 0.85, nxt.index, conf, "label_below"))
-                    break
-            break
+        if value is not None or not matches:
+            continue
+        x0, x1 = _label_x(line, text, matches[0])
+        for nxt, words in _below(lines, line, x0, x1):
+            value = read(nz.clean_text(" ".join(w.text for w in words)))
+            if value is not None:
+                conf = sum(w.conf for w in words) / len(words)
+                out.append(Candidate(value, score * 0.85, nxt.index, conf, "label_below"))
+                break
     return out
 
 
@@ -214,7 +232,14 @@ def read_invoice_number(text: str) -> str | None:
         return None
     if value.lower() in ("date", "dated"):
         return None
+    value = _SEP_GROUP.sub(lambda g: _DIGIT_LOOKALIKE.sub(lambda c: c.group(0).translate(nz.OCR_DIGIT_FIX), g.group(0)), value)
     return value.upper() if re.fullmatch(r"[a-z]{1,6}[-/]?\d.*", value) else value
+
+
+# a letter between digits in a group after the id's first separator is a misread digit ("INV-2O24-0457");
+# the first group is left alone: "SO2408" and "502408" are both ids
+_SEP_GROUP = re.compile(r"(?<=[-/])[^-/]+")
+_DIGIT_LOOKALIKE = re.compile(r"(?<=\d)[OoIlSB](?=\d)|(?<=\d)[OoIl]$|^[OoIl](?=\d)")
 
 
 def _as_printed(line: Line, value: str) -> str:
@@ -236,7 +261,8 @@ def id_word(line: Line, value: str) -> Word | None:
     return best if overlap >= min(3, len(value)) else None
 
 
-_WEAK_NO_LABEL = re.compile(r"^(?:order|sale|ref|reference|document|doc)", re.IGNORECASE)
+_WEAK_NO_LABEL = re.compile(unicodedata.normalize("NFC", r"^(?:order|sale|ref|reference|document|doc|সূত্র)"), re.IGNORECASE)
+_OTHER_NO = _re(r"(?<![a-z])(?:p\.?\s?o|order|work\s*order|w\.?o|lc|l/c|vehicle|a/c)\b|ক্রয়াদেশ|কার্যাদেশ|যানবাহন")
 _ID_LIKE = re.compile(r"(?<![\w/-])([A-Z]{2,5}[-/][A-Z0-9/-]*\d{3,})(?![\w/-])")
 
 
@@ -247,11 +273,13 @@ def invoice_numbers(lines: list[Line]) -> list[Candidate]:
         weak = bool(label and _WEAK_NO_LABEL.match(label.group(0).strip()))
         value = _as_printed(lines[c.line], str(c.value))
         out.append(Candidate(value, c.score * (0.7 if weak else 1.0), c.line, c.conf, c.source))
-    # an "INV-2024-0457"-shaped code near the top, when no label was read
+    # an "INV-2024-0457"-shaped code near the top, when no label was read (not an order's or a PO's)
     for line in lines:
         if line.page == 0 and line.rel_y < 0.45:
-            for m in _ID_LIKE.finditer(nz.clean_text(line.text)):
-                out.append(Candidate(m.group(1), 0.4, line.index, line.mean_conf, "position"))
+            printed = nz.clean_text(line.text)
+            for m in _ID_LIKE.finditer(printed):
+                if not _OTHER_NO.search(printed[max(0, m.start() - 20) : m.end()]):
+                    out.append(Candidate(m.group(1), 0.4, line.index, line.mean_conf, "position"))
     return out
 
 
@@ -271,30 +299,78 @@ def due_dates(lines: list[Line], month_first: bool = False) -> list[Candidate]:
     return labelled(lines, DUE_DATE, lambda t: nz.parse_date(t[:40], month_first))
 
 
+# a Bangladeshi mobile number, as printed ("+880 1712-345678", "01712345678"): never a BIN
+_MOBILE = re.compile(r"(?<!\d)(?:\+?\s?88\s?0?[\s-]?|0)1[3-9]\d{2}[\s-]?\d{6}(?!\d)")
+# a foreign tax id glued to its country letters ("GB123456789", "DE123456789"): never a BIN
+_LETTERED_ID = re.compile(r"\b(?!bin\d|no\d)[a-z]{2,3}\d[\d ]*")
+
+
+def _bin_in(text: str) -> str | None:
+    """The BIN in the text that follows a BIN label, up to a phone or e-mail label."""
+    contact = CONTACT.search(text)
+    text = text[: contact.start()] if contact else text
+    return nz.parse_bin(_LETTERED_ID.sub(" ", _MOBILE.sub(" ", text)))
+
+
+def _seg_texts(line: Line) -> list[tuple[list[Word], str]]:
+    return [(seg, nz.clean_text(" ".join(w.text for w in seg)).lower()) for seg in line.segments or [line.words]]
+
+
+def _overlaps(a: list[Word], b: list[Word], tol: float) -> bool:
+    return a[0].x0 < b[-1].x1 + tol and a[-1].x1 > b[0].x0 - tol
+
+
 def bins(lines: list[Line]) -> list[Candidate]:
-    """Every BIN printed near a BIN label, with its role told by nearby words."""
+    """Every BIN printed by a BIN label: after it, in the next cell, or under it (same column).
+
+    The role ("seller" / "buyer" / "") comes from the label's own words ("BIN of Buyer",
+    "নিবন্ধিত ব্যক্তির বিআইএন") or else the heading of the BIN's column ("Bill To", "Seller")."""
     out: list[Candidate] = []
     for line in lines:
-        text = text_of(line)
-        value = nz.parse_bin(text)
-        if not value:
-            continue
-        label = BIN_LABEL.search(text)
-        above = [text_of(x) for x in lines[max(0, line.index - 1) : line.index] if x.page == line.page]
-        if not label and not any(BIN_LABEL.search(t) for t in above):
-            continue
-        bin_pos = text.find(value[:9])
-        role = _role(text[:bin_pos] if bin_pos > 0 else text)
-        if not role:
-            role = _block_role(lines, line)
+        cells = _seg_texts(line)
         conf = min((w.conf for w in line.words if re.search(r"\d{3}", nz.ascii_digits(w.text))), default=line.mean_conf)
-        out.append(Candidate(value, 0.9 if label else 0.7, line.index, conf, "label", role))
-        rest = text[bin_pos + 9 :] if bin_pos >= 0 else ""
-        second = nz.parse_bin(rest)  # two BINs on one line: seller's | buyer's columns
-        if second and second[:9] != value[:9]:
-            role2 = _role(rest[: rest.find(second[:9])]) or ("buyer" if role == "seller" else "")
-            out.append(Candidate(second, 0.85, line.index, conf, "label", role2))
+        for i, (seg, text) in enumerate(cells):
+            labels = list(BIN_LABEL.finditer(text))
+            for k, m in enumerate(labels):
+                end = labels[k + 1].start() if k + 1 < len(labels) else len(text)
+                value, where, context = _bin_in(text[m.end() : end]), seg, text[labels[k - 1].end() if k else 0 : end]
+                last = k + 1 == len(labels) and i + 1 < len(cells)
+                if value is None and last and not BIN_LABEL.search(cells[i + 1][1]):
+                    value, where = _bin_in(cells[i + 1][1]), cells[i + 1][0]  # "BIN No: | 000123456-0101"
+                if value is None:
+                    continue
+                at = context.find(value[:9])
+                role = _role(context[:at] if at >= 0 else context) or _block_role(lines, line, where)
+                out.append(Candidate(value, 0.9, line.index, conf, "label", role))
+            if labels:
+                continue
+            value = _bin_in(text)
+            if value is None or (i > 0 and BIN_LABEL.search(cells[i - 1][1])):
+                continue  # no BIN here, or one already read as the next cell of its label
+            score = _label_near(lines, line, seg)
+            if score:
+                role = _role(text[: max(0, text.find(value[:9]))]) or _block_role(lines, line, seg)
+                out.append(Candidate(value, score, line.index, conf, "label_below", role))
     return out
+
+
+def _label_near(lines: list[Line], line: Line, seg: list[Word]) -> float:
+    """How surely an unlabelled BIN-shaped number is a BIN: a BIN label right above it in its
+    column (or beside it, on a line the OCR split off) 0.8; a BIN label anywhere on the line above 0.6."""
+    tol = 0.1 * line.page_width
+    above = 0.0
+    for near in lines[max(0, line.index - 1) : line.index + 2]:
+        if near is line or near.page != line.page:
+            continue
+        side = min(near.y1, line.y1) - max(near.y0, line.y0) > 0  # split off the same printed line
+        if not (side or near.index == line.index - 1):
+            continue
+        for nseg, ntext in _seg_texts(near):
+            if BIN_LABEL.search(ntext) and _bin_in(ntext) is None:
+                if _overlaps(nseg, seg, tol):
+                    return 0.8
+                above = max(above, 0.6 if near.index == line.index - 1 else 0.0)
+    return above
 
 
 def _role(context: str) -> str:
@@ -304,16 +380,19 @@ def _role(context: str) -> str:
     return max(hits)[1] if hits else ""
 
 
-def _block_role(lines: list[Line], line: Line) -> str:
-    """Role from the block heading above the BIN line (within a few lines, same column)."""
+def _block_role(lines: list[Line], line: Line, cell: list[Word]) -> str:
+    """Role from the heading of the cell's column: a short segment above it (within a few lines)
+    that names a party ("Bill To:", "Seller", "ক্রেতা"). A tagline or a sentence is not a heading."""
+    tol = 0.05 * line.page_width
     for prev in reversed(lines[max(0, line.index - 6) : line.index]):
         if prev.page != line.page:
             break
-        if prev.x1 < line.x0 - 0.1 * line.page_width or prev.x0 > line.x1:
-            continue  # a heading of another column
-        role = _role(text_of(prev))
-        if role:
-            return role
+        for seg, text in _seg_texts(prev):
+            if len(text.split()) > 5 or not _overlaps(seg, cell, tol) or seg[0].x0 > cell[-1].x1:
+                continue
+            role = _role(text)
+            if role:
+                return role
     return ""
 
 
@@ -333,11 +412,11 @@ def amount_candidates(lines: list[Line]) -> dict[str, list[Candidate]]:
     out: dict[str, list[Candidate]] = {k: [] for k in ("subtotal", "discount", "vat_amount", "sd", "total")}
     for line in lines:
         text = text_of(line)
-        if not re.search(r"\d", text):
-            continue
         kinds = _amount_kinds(text)
         for kind, score, m in kinds:
             values = _amounts_after(text[m.end() :])
+            if not values:  # the value printed a little higher or lower than its label (photos, handwriting)
+                values, score = _amounts_beside(lines, line), score * 0.8
             # the rightmost amount is the line's value; others are columns of a total row
             for rank, value in enumerate(reversed(values)):
                 if value == 0 and kind == "total" or kind != "discount" and value < 0:
@@ -346,6 +425,42 @@ def amount_candidates(lines: list[Line]) -> dict[str, list[Candidate]]:
             if kind == "total" and score >= 0.75 and len(values) >= 2:
                 _total_row(values, line, out)
     return out
+
+
+def _amounts_beside(lines: list[Line], line: Line) -> list[float]:
+    """Amounts on the line just above or below a bare label, when that line has no label of its own."""
+    for other in (lines[line.index + 1 : line.index + 2] + lines[max(0, line.index - 1) : line.index]):
+        text = text_of(other)
+        if other.page != line.page or _amount_kinds(text):
+            continue
+        if other.x1 > line.x1 and abs(other.y0 - line.y0) < 2.5 * max(1.0, line.y1 - line.y0):
+            values = _amounts_after(text)
+            if values:
+                return values
+    return []
+
+
+def payable_unread(lines: list[Line]) -> bool:
+    """A "Grand Total / Net Payable" label whose number is not read (on its line or beside it)."""
+    for line in lines:
+        text = text_of(line)
+        m = GRAND_TOTAL.search(text)
+        if m and not TOTAL_EXCLUDE.search(text) and not _amounts_after(text[m.end() :]) and not _amounts_beside(lines, line):
+            return True
+    return False
+
+
+def vat_printed(lines: list[Line]) -> bool:
+    """Is a VAT (tax) line printed at all, beyond a VAT registration number or the form's name?"""
+    for line in lines:
+        text = text_of(line)
+        for m in VAT.finditer(text):
+            if not VAT_EXCLUDE.search(text[max(0, m.start() - 15) : m.end() + 15]):
+                return True
+        # a rate beside an amount is a tax line whose label OCR lost, unless it is the discount's
+        if re.search(r"\d\s*%", text) and _amounts_after(text) and not DISCOUNT.search(text):
+            return True
+    return False
 
 
 def _total_row(values: list[float], line: Line, out: dict[str, list[Candidate]]) -> None:

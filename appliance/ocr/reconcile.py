@@ -21,7 +21,10 @@ STANDARD_VAT_RATES = (15.0, 10.0, 7.5, 5.0, 2.4, 2.0, 3.0, 4.5, 0.0)
 FIELDS = ("subtotal", "discount", "sd", "vat_amount", "total")
 
 
-def close(a: float | None, b: float | None, rel: float = 0.002) -> bool:
+def close(a: float | None, b: float | None, rel: float = 0.0) -> bool:
+    """Equal to the taka (a total rounded to the taka, or per-line rounding); `rel` widens it for
+    VAT = rate × base, which per-line rounding moves by a few paisa a line. Wider than that lets a
+    misread digit balance (1,73,559 "equals" 1,73,524 within 0.2%)."""
     if a is None or b is None:
         return False
     return abs(a - b) <= max(0.51, rel * max(abs(a), abs(b)))
@@ -76,7 +79,7 @@ def choose(
             score += 0.8
         if rate is not None and vat is not None and sub is not None:
             base = sub - (disc or 0)
-            if close(vat, base * float(rate.value) / 100, 0.01) or inclusive:  # type: ignore[arg-type]
+            if close(vat, base * float(rate.value) / 100, 0.002) or inclusive:  # type: ignore[arg-type]
                 score += 0.5
         if best is None or score > best[0]:
             best = (score, combo, balanced, inclusive)
@@ -89,6 +92,12 @@ def choose(
         balanced=balanced,
         vat_inclusive=inclusive,
     )
+    payable = {float(c.value) for c in cands.get("total", []) if c.score >= 0.95}  # type: ignore[arg-type]
+    if out.values["total"] is not None and payable and out.values["total"] not in payable:
+        # a "Grand Total / Net Payable" line prints another number: a person decides which
+        out.review.append("total:differs_from_payable_line")
+        out.conf["total"] = min(out.conf["total"], 0.55)
+        vat_mentioned = True  # and the gap between them may be a VAT line OCR lost: never prove it zero
     _settle_absent(out, items_sum, vat_mentioned, discount_mentioned)
     _settle_rate(out, rate, printed_rates)
     _infer(out, items_sum)
@@ -106,7 +115,7 @@ def _balanced(sub, disc, sd, vat, tot, rate) -> tuple[bool, bool]:  # type: igno
     if vat is not None and vat > 0 and close(net, tot):
         r = float(rate.value) if rate is not None else None
         rates = [r] if r is not None else list(STANDARD_VAT_RATES[:-1])
-        if any(close(vat, tot * x / (100 + x), 0.01) for x in rates):
+        if any(close(vat, tot * x / (100 + x), 0.002) for x in rates):
             return True, True
     return False, False
 
@@ -132,10 +141,15 @@ def _settle_rate(out: Amounts, rate: Candidate | None, printed: frozenset[float]
     v = out.values
     if rate is not None:
         out.vat_rate, out.vat_rate_conf = float(rate.value), rate.score * (0.5 + 0.5 * rate.conf)  # type: ignore[arg-type]
+        amounts_say = _standard_rate(out)
+        if out.balanced and amounts_say is not None and amounts_say != out.vat_rate:
+            # a misread rate ("15%" read "96%", "7.5%" read "75%"): closed amounts name the rate
+            out.vat_rate, out.vat_rate_conf = amounts_say, 0.55
+            out.review.append("vat_rate:differs_from_amounts")
         return
     if out.vat_rate is not None or v["vat_amount"] is None or v["subtotal"] is None:
         return
-    base = (v["total"] or 0) - v["vat_amount"] if out.vat_inclusive else v["subtotal"] - (v["discount"] or 0)
+    base = _vat_base(out)
     if base <= 0:
         return
     computed = v["vat_amount"] / base * 100
@@ -150,6 +164,21 @@ def _settle_rate(out: Amounts, rate: Candidate | None, printed: frozenset[float]
             return
 
 
+def _vat_base(out: Amounts) -> float:
+    v = out.values
+    if out.vat_inclusive:
+        return (v["total"] or 0) - (v["vat_amount"] or 0)
+    return (v["subtotal"] or 0) - (v["discount"] or 0)
+
+
+def _standard_rate(out: Amounts) -> float | None:
+    """The standard rate that VAT ÷ base is, to the paisa (0.1% for per-line rounding); None if none is."""
+    vat, base = out.values["vat_amount"], _vat_base(out)
+    if not vat or out.values["subtotal"] is None or base <= 0:
+        return None
+    return next((r for r in STANDARD_VAT_RATES if abs(vat - base * r / 100) <= max(0.011, 0.001 * vat)), None)
+
+
 def _infer(out: Amounts, items_sum: float | None) -> None:
     """Fill one missing amount only when two independent relations agree on it."""
     v = out.values
@@ -161,14 +190,24 @@ def _infer(out: Amounts, items_sum: float | None) -> None:
             out.review.append("subtotal:inferred")
     if v["total"] is None and v["subtotal"] is not None and v["vat_amount"] is not None and rate is not None:
         base = v["subtotal"] - disc
-        if close(v["vat_amount"], base * rate / 100, 0.01):
+        if close(v["vat_amount"], base * rate / 100, 0.002):
             v["total"], out.conf["total"], out.balanced = round(base + sd + v["vat_amount"], 2), 0.7, True
             out.review.append("total:inferred")
-    if v["vat_amount"] is None and v["subtotal"] is not None and v["total"] is not None and rate is not None:
-        vat = v["total"] - (v["subtotal"] - disc + sd)
-        if close(vat, (v["subtotal"] - disc) * rate / 100, 0.01):
-            v["vat_amount"], out.conf["vat_amount"], out.balanced = round(vat, 2), 0.8, True
+    misread = v["vat_amount"] is not None and not out.balanced and rate is not None
+    if (v["vat_amount"] is None or misread) and v["subtotal"] is not None and v["total"] is not None:
+        vat, base = round(v["total"] - (v["subtotal"] - disc + sd), 2), v["subtotal"] - disc
+        # the VAT line unread: total − net is the VAT when it is the printed rate (or, none
+        # printed, a standard rate) of the base to the paisa; zero VAT is settled elsewhere.
+        # Read but not closing ("1.0" for "1,815.00"): the printed rate and total − net, two
+        # relations that agree, outweigh one misread number, and a person is told
+        rates = [rate] if rate is not None else [r for r in STANDARD_VAT_RATES if r > 0]
+        hit = next((r for r in rates if vat > 0 and abs(vat - round(base * r / 100, 2)) <= 0.011), None)
+        if hit is not None:
+            v["vat_amount"], out.conf["vat_amount"], out.balanced = vat, 0.8, True
             out.review.append("vat_amount:inferred")
+            if out.vat_rate is None:
+                out.vat_rate, out.vat_rate_conf = hit, 0.6
+                out.review.append("vat_rate:inferred")
 
 
 def _check(out: Amounts, items_sum: float | None, rate: Candidate | None) -> None:
@@ -190,6 +229,6 @@ def _check(out: Amounts, items_sum: float | None, rate: Candidate | None) -> Non
         out.review.append("arithmetic:line_items_ne_subtotal")
     if rate is not None and v["vat_amount"] and v["subtotal"] and not out.vat_inclusive:
         base = v["subtotal"] - (v["discount"] or 0)
-        if not close(v["vat_amount"], base * float(rate.value) / 100, 0.01):  # type: ignore[arg-type]
+        if not close(v["vat_amount"], base * float(rate.value) / 100, 0.002):  # type: ignore[arg-type]
             out.review.append("arithmetic:vat_ne_rate_times_base")
             out.vat_rate_conf = min(out.vat_rate_conf, 0.5)

@@ -39,6 +39,57 @@ def latin_reading(image: np.ndarray, word: Word, timeout_s: float) -> str | None
     return text or None
 
 
+_BENGALI_DIGIT = re.compile(r"[০-৯]")
+_LETTER_HEAD = re.compile(r"^(?:[A-Z]{1,5}[-/]?)*[A-Z]{1,5}[-/]?$")  # "CM-", "TI/DHK/", "D"
+_GROUPS = re.compile(r"[-/]")
+_LOOKALIKE = {("O", "0"), ("I", "1"), ("S", "5"), ("B", "8"), ("Z", "2"), ("G", "6")}
+
+
+def settle_id(first: str, latin: str) -> str | None:
+    """The identifier two readings of the same word settle on, when they disagree only where
+    one of the two models could not see; None when nothing can be settled.
+
+    `first` is the word as the mixed (eng+ben) model printed it, `latin` the Latin-only reading.
+    - Bengali digits behind a Latin prefix ("CM-৯৫৭২"): the mixed model garbles or drops the
+      prefix ("01/-৯৫৭২") and the Latin model the digits ("CM-AQG2"); each part is taken from the
+      model that reads its script, when both readings cut the digits into groups of the same
+      lengths (the sign that they are readings of one and the same word).
+    - An ASCII id whose letter prefix the mixed model misread ("LVV-2024-31038", "71/51/2980"):
+      the Latin reading's prefix, when everything from its first digit on reads the same. A
+      letter for a digit that looks like it (O/0, I/1, S/5, B/8) is taken only inside a prefix
+      that has letters of its own ("1NV-"): a bare "0" may as well be a zero.
+    """
+    latin = nz.clean_text(latin).replace(" ", "").lstrip(":#.-|")
+    first = first.replace(" ", "")
+    heads = [k for k in range(1, len(latin)) if _LETTER_HEAD.match(latin[:k])]
+    bn = _BENGALI_DIGIT.search(first)
+    if bn:
+        junk, tail = first[: bn.start()], first[bn.start() :]
+        if not re.fullmatch(r"[০-৯]+(?:[-/][০-৯]+)*", tail):
+            return None
+        lengths = [len(g) for g in _GROUPS.split(tail)]
+        fits = [k for k in heads if [len(g) for g in _GROUPS.split(latin[k:])] == lengths]
+        if len(fits) != 1:
+            return None
+        head = latin[: fits[0]]
+        if head[-1] not in "-/" and junk[-1:] in ("-", "/"):
+            head += junk[-1]  # the Latin model dropped a dash it could not tell from the digits
+        return head + nz.ascii_digits(tail)
+    first = nz.clean_text(first)
+    k = next((k for k in reversed(heads) if latin[k].isdigit()), 0)
+    head, rest = latin[:k], latin[k:]
+    prefix = first[: len(first) - len(rest)]
+    if not k or not first.endswith(rest) or sum(ch.isdigit() for ch in rest) < 3 or not prefix or prefix == head:
+        return None
+    if len(prefix) == len(head):
+        swaps = [pair for pair in zip(head, prefix, strict=True) if pair[0] != pair[1]]
+        if not any(ch.isalpha() for ch in prefix) and any(pair in _LOOKALIKE for pair in swaps):
+            return None
+    elif abs(len(prefix) - len(head)) > 1 or _LETTER_HEAD.match(prefix):
+        return None  # a prefix of another length is a misreading only when it is no prefix itself
+    return latin
+
+
 def same_id(a: str, b: str) -> bool:
     """Two readings of an identifier agree (case, spaces and digit script aside)."""
 
