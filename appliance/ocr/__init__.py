@@ -163,8 +163,9 @@ class Extractor:
             if prepared.ink_ratio < 0.0003:
                 continue  # blank page
             words = ocr_words(
-                prepared.image, self.options.languages, self.options.tesseract_timeout_s, page, psm=self.options.psm
-            )
+                prepared.image, self.options.languages, self.options.tesseract_timeout_s, page,
+                psm=self.options.psm, flat=prepared.flattened,
+            )  # fmt: skip
             h, w = prepared.image.shape
             all_pages.append(group_lines(words, w, h))
             images[page] = prepared.image
