@@ -6,11 +6,15 @@ import io
 import struct
 import zlib
 
+import cv2
+import numpy as np
 import pytest
 from PIL import Image
 
 from appliance.ocr import ExtractOptions, extract
 from appliance.ocr.document import DocumentError, Limits, inspect, render_page
+from appliance.ocr.preprocess import prepare
+from appliance.ocr.tesseract import command, ocr_words
 
 
 def jpeg(w: int = 400, h: int = 300) -> bytes:
@@ -153,3 +157,63 @@ def test_extract_never_raises_on_a_bad_document(data, name):
     result = extract(data, name, ExtractOptions(use_llm=False))
     assert result["error"] and result["needs_review"] == ["document:unreadable"]
     assert result["total"] is None and result["supplier_name"] is None and result["line_items"] == []
+
+
+# --- preparing a phone photo for OCR ------------------------------------------------------
+
+
+def sheet_photo(background: int, fold: int = 0, shadow: float = 0.0) -> tuple[np.ndarray, tuple[int, int]]:
+    """A 600×850 sheet with invoice text, tilted in perspective onto a `background`-grey table;
+    `fold`: width of a dark crease across the photo; `shadow`: light lost towards one corner."""
+    page = np.full((850, 600), 235, np.uint8)
+    for i, text in enumerate(["TAX INVOICE", "Invoice No: INV-2041", "Total 12,500.00"]):
+        cv2.putText(page, text, (40, 90 + 60 * i), cv2.FONT_HERSHEY_SIMPLEX, 1.0, 30, 2, cv2.LINE_AA)
+    src = np.float32([[0, 0], [600, 0], [600, 850], [0, 850]])
+    m = cv2.getPerspectiveTransform(src, np.float32([[130, 110], [720, 140], [700, 1010], [110, 980]]))
+    photo = np.full((1100, 850), background, np.float32)
+    mask = cv2.warpPerspective(np.ones_like(page), m, photo.shape[::-1]).astype(bool)
+    photo[mask] = cv2.warpPerspective(page, m, photo.shape[::-1])[mask]
+    if fold:
+        band = np.zeros_like(photo)
+        cv2.line(band, (0, 560), (850, 580), 1.0, fold)
+        band = cv2.GaussianBlur(band, (0, 0), fold / 2)
+        photo *= 1 - 0.35 * band / band.max()
+    if shadow:
+        gx, gy = np.meshgrid(np.linspace(0, 1, photo.shape[1]), np.linspace(0, 1, photo.shape[0]))
+        photo *= 1 - shadow * (gx + gy) / 2
+    return np.clip(photo, 0, 255).astype(np.uint8), (600, 850)
+
+
+@pytest.mark.parametrize("background,shadow", [(60, 0.0), (200, 0.3), (170, 0.5)])
+def test_a_sheet_on_a_dark_or_light_table_is_found_and_flattened(background, shadow):
+    photo, (w, h) = sheet_photo(background, shadow=shadow)
+    prepared = prepare(Image.fromarray(photo))
+    assert prepared.dewarped
+    ph, pw = prepared.image.shape
+    assert abs(ph / pw - h / w) < 0.15  # the whole sheet (half of it would be ~0.7)
+
+
+@pytest.mark.parametrize("background", [170, 200])
+def test_a_fold_line_is_not_taken_for_the_edge_of_the_sheet(background):
+    photo, (w, h) = sheet_photo(background, fold=16)
+    prepared = prepare(Image.fromarray(photo))
+    ph, pw = prepared.image.shape
+    assert prepared.dewarped and abs(ph / pw - h / w) < 0.15  # the whole sheet, never half of it
+
+
+def test_a_scan_that_fills_the_frame_is_not_warped():
+    page = np.full((1100, 800), 240, np.uint8)
+    cv2.putText(page, "INVOICE 42", (60, 120), cv2.FONT_HERSHEY_SIMPLEX, 1.2, 20, 2)
+    assert not prepare(Image.fromarray(page)).dewarped
+
+
+def test_a_shadowed_photo_reads_like_a_clean_page():
+    photo, _ = sheet_photo(170, shadow=0.5)
+    prepared = prepare(Image.fromarray(photo))
+    text = " ".join(w.text for w in ocr_words(prepared.image, "eng", 30.0, flat=prepared.flattened))
+    assert "INV-2041" in text and "12,500.00" in text
+
+
+def test_a_flattened_page_is_thresholded_globally_and_an_untouched_one_locally():
+    assert "thresholding_method=0" in command("eng", flat=True)  # Otsu: light already even
+    assert "thresholding_method=2" in command("eng")  # Sauvola

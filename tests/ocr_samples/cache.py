@@ -52,8 +52,12 @@ def install(root: Path) -> None:
         tmp.replace(path)
         return value
 
-    def ocr_words(image: np.ndarray, languages: str, timeout_s: float, page: int = 0, psm: int = 3) -> list[Word]:
-        return cached(_key("w", image, languages, page, psm), lambda: words_fn(image, languages, timeout_s, page, psm))
+    def ocr_words(
+        image: np.ndarray, languages: str, timeout_s: float, page: int = 0, psm: int = 3, flat: bool = False
+    ) -> list[Word]:
+        # `flat` changes Tesseract's thresholding; keys without it stay those of unflattened pages
+        key = _key("w", image, languages, page, psm, *(["flat"] if flat else []))
+        return cached(key, lambda: words_fn(image, languages, timeout_s, page, psm, flat))
 
     def latin_reading(image: np.ndarray, word: Word, timeout_s: float) -> str | None:
         box = (word.x0, word.y0, word.x1, word.y1)
