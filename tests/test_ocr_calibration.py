@@ -95,7 +95,7 @@ def test_page_kind_tells_a_clear_page_from_a_noisy_one():
 
 
 def test_evidence_picks_its_own_table_and_rare_evidence_never_passes_unread(monkeypatch):
-    from appliance.ocr import calibration_table
+    from appliance.ocr import evidence
 
     table = {
         "total": [(0.0, 0.9, 100)],
@@ -103,7 +103,7 @@ def test_evidence_picks_its_own_table_and_rare_evidence_never_passes_unread(monk
         "total+": [(0.0, 0.5, 40)],
     }
     monkeypatch.setattr(calibration, "TABLE", table)
-    monkeypatch.setattr(calibration_table, "EVIDENCE", {"total": ("balanced", "items")})
+    monkeypatch.setattr(evidence, "CALIBRATED", {"total": ("balanced", "items")})
     assert calibration.calibrate("total", 0.95, evidence={"balanced", "unused_kind"}) == 0.99
     assert calibration.calibrate("total", 0.5, evidence={"balanced"}) == 0.6
     assert calibration.calibrate("total", 0.95) == 0.5

@@ -17,7 +17,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 
-from . import calibration_table
+from . import evidence as _evidence
 from .calibration_table import TABLE
 
 # a combination of evidence seen too rarely to fit its own table is never sure enough
@@ -44,17 +44,17 @@ def stratum(field: str, evidence: Iterable[str], used: Iterable[str] | None = No
     """The table key for a field with this evidence: "invoice_number+reread+shaped"; "field+" for none.
 
     Only the kinds of evidence the table was fitted with (`used`, default from the table) count."""
-    keep = set(calibration_table.EVIDENCE.get(field, ()) if used is None else used)
+    keep = set(_evidence.CALIBRATED.get(field, ()) if used is None else used)
     return field + "+" + "+".join(sorted(set(evidence) & keep))
 
 
 def calibrate(field: str, raw: float, kind: str = "", evidence: Iterable[str] = ()) -> float:
     """P(field is right | raw score, independent evidence), from the fitted table.
 
-    Evidence (calibration_table.EVIDENCE names the kinds per field) is document-level
+    Evidence (evidence.CALIBRATED names the kinds per field) is document-level
     agreement the raw score cannot see: amounts that close arithmetically, a second
     reading that agrees, a value printed twice. The raw score is returned if nothing was fitted."""
-    if field in calibration_table.EVIDENCE:
+    if field in _evidence.CALIBRATED:
         blocks = TABLE.get(stratum(field, evidence))
         if blocks:
             return _lookup(blocks, raw)

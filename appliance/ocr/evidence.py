@@ -22,6 +22,21 @@ from .layout import Line
 from .parsers import Candidate
 from .reconcile import Amounts
 
+# the kinds each field's calibration tables are split by (keys "field+kind+kind",
+# calibration.stratum): few, as every split divides the fitting corpus; changing them
+# means refitting (tests/ocr_samples/fit_calibration.py), and until then a missing key
+# falls back to the field's pooled table, capped under the review bar
+CALIBRATED: dict[str, tuple[str, ...]] = {
+    "supplier_name": ("repeated",),
+    "supplier_bin": ("seller",),
+    "invoice_number": ("reread", "shaped"),
+    "invoice_date": ("reread",),
+    "subtotal": ("balanced", "items"),
+    "vat_amount": ("balanced", "rate"),
+    "total": ("balanced",),
+    "vat_rate": ("rate",),
+}
+
 # letters-then-digits codes, digit runs with separators: "INV-2024-0457", "CM/24/122", "40852"
 _ID_SHAPE = re.compile(r"(?:[A-Z]{1,6}[-/ ]?)*\d[\dA-Z]*(?:[-/][\dA-Z]+)*")
 

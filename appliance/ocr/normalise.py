@@ -283,16 +283,10 @@ def parse_date(text: str, month_first: bool = False) -> str | None:
         if iso:
             return iso
     low = s.lower()
-    for m in _DAY_MONTH_YEAR.finditer(low):
-        month = _month(m.group(2))
-        if month:
-            iso = _iso(_year(m.group(3)), month, int(m.group(1)))
-            if iso:
-                return iso
-    for m in _MONTH_DAY_YEAR.finditer(low):
-        month = _month(m.group(1))
-        if month:
-            iso = _iso(_year(m.group(3)), month, int(m.group(2)))
+    for pattern, day_at, month_at in ((_DAY_MONTH_YEAR, 1, 2), (_MONTH_DAY_YEAR, 2, 1)):
+        for m in pattern.finditer(low):
+            month = _month(m.group(month_at))
+            iso = _iso(_year(m.group(3)), month, int(m.group(day_at))) if month else None
             if iso:
                 return iso
     for m in _MIXED_DATE.finditer(s):

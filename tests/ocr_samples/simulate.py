@@ -16,16 +16,16 @@ import argparse
 import json
 from pathlib import Path
 
-from appliance.ocr import calibration, calibration_table, confidence
+from appliance.ocr import calibration, confidence, evidence
 from tests.bench_extract import score
 from tests.ocr_samples.fit_calibration import EVIDENCE_KINDS, evidence_of, fit_table
 
 
 def apply(rows: list, table: dict, kinds: dict) -> list:
     """The results the extractor would give with `table` (swapped in for the bundled one)."""
-    saved = calibration.TABLE, confidence.TABLE, calibration_table.EVIDENCE
+    saved = calibration.TABLE, confidence.TABLE, evidence.CALIBRATED
     calibration.TABLE = confidence.TABLE = table
-    calibration_table.EVIDENCE = kinds
+    evidence.CALIBRATED = kinds
     try:
         out = []
         for truth, got in rows:
@@ -49,7 +49,7 @@ def apply(rows: list, table: dict, kinds: dict) -> list:
             out.append((truth, got, 1.0))
         return out
     finally:
-        calibration.TABLE, confidence.TABLE, calibration_table.EVIDENCE = saved
+        calibration.TABLE, confidence.TABLE, evidence.CALIBRATED = saved
 
 
 def main(argv: list[str] | None = None) -> int:
