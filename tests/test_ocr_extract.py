@@ -17,6 +17,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from appliance.ocr import ExtractOptions, Extractor, Supplier
+from appliance.ocr.layout import Word
 
 FONTS = Path("/usr/share/fonts/truetype/noto")
 REPO = Path(__file__).resolve().parent.parent
@@ -586,3 +587,22 @@ def test_two_equally_plausible_names_without_a_label_are_flagged(extractor):
     check_schema(r)
     assert r["supplier_name"] in ("Sabuj Traders", "Karim Enterprise")
     assert "supplier_name:ambiguous" in r["needs_review"]
+
+
+def test_a_date_cell_with_stray_symbols_or_mixed_digit_scripts_is_garbled():
+    from appliance.ocr import _garbled
+
+    def cell(text: str) -> Word:
+        return Word(text, 0.9, 0, 0, 10, 10, 0)
+
+    for misread in ("$9.08.২০২৫", "1৭/০৪/২০২৫", "12/O3|2025"):
+        assert _garbled(cell(misread)), misread
+    for printed in ("১৭/০৪/২০২৫", "17-Apr-2025", "2025-04-17", "১৭ এপ্রিল, ২০২৫", "17.04.25"):
+        assert not _garbled(cell(printed)), printed
+
+
+def test_an_invoice_dated_decades_away_is_flagged_not_trusted():
+    from appliance.ocr import _plausible_year
+
+    assert _plausible_year("2025-07-14") and _plausible_year("2001-01-01")
+    assert not _plausible_year("2075-07-14") and not _plausible_year("1925-07-14")

@@ -203,6 +203,11 @@ class Extractor:
         if date and code not in ("BDT", "INR", "EUR", "GBP") and nz.date_is_ambiguous(lines[date.line].text):
             conf["invoice_date"] = min(conf["invoice_date"], 0.5)
             review.append("invoice_date:ambiguous_day_month")
+        if date is not None and not _plausible_year(str(date.value)):
+            conf["invoice_date"] = min(conf["invoice_date"], 0.3)  # "2075" for "2025": a misread digit
+            review.append("invoice_date:implausible")
+        if date is not None and date.line >= 0 and _garbled(_field_word(lines[date.line], str(date.value), "date")):
+            conf["invoice_date"] = min(conf["invoice_date"], 0.4)
         if date is not None:
             ev["invoice_date"] |= evidence.of_date(str(date.value), date_cands, lines)
         if date is not None and date.line >= 0 and read.images:
@@ -453,6 +458,22 @@ def _joined(words: list[Word]) -> Word:
     return Word("".join(w.text for w in words), min(w.conf for w in words),
                 min(w.x0 for w in words), min(w.y0 for w in words),
                 max(w.x1 for w in words), max(w.y1 for w in words), words[0].page)  # fmt: skip
+
+
+def _garbled(cell: Word | None) -> bool:
+    """A date cell with stray symbols ("$9.08.২০২৫") or both digit scripts: some digit was misread."""
+    if cell is None:
+        return False
+    text = cell.text
+    return bool(re.search(r"[^\w\s\u0980-\u09ff/.,:'\-]", text)) or (
+        bool(re.search(r"[0-9]", text)) and bool(re.search(r"[\u09e6-\u09ef]", text))
+    )
+
+
+def _plausible_year(iso: str) -> bool:
+    """An invoice dated from 2000 to next year (the box's clock may be wrong: never earlier than 2026)."""
+    year = int(iso[:4])
+    return 2000 <= year <= max(2026, time.gmtime().tm_year) + 1
 
 
 def _amounts_unread(result: dict[str, Any]) -> int:

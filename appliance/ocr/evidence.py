@@ -27,7 +27,7 @@ from .reconcile import Amounts
 # means refitting (tests/ocr_samples/fit_calibration.py), and until then a missing key
 # falls back to the field's pooled table, capped under the review bar
 CALIBRATED: dict[str, tuple[str, ...]] = {
-    "supplier_name": ("repeated",),
+    "supplier_name": ("repeated", "latin"),
     "supplier_bin": ("seller",),
     "invoice_number": ("reread", "shaped"),
     "invoice_date": ("reread",),
@@ -88,12 +88,15 @@ def of_bin(value: str, cands: list[Candidate]) -> set[str]:
 
 
 def of_name(name: str, line: int, lines: list[Line]) -> set[str]:
-    """A supplier name also printed elsewhere ("For <name>" over a signature, a footer).
+    """A supplier name also printed elsewhere ("For <name>" over a signature, a footer), and
+    whether it is in Latin script ("latin"): Tesseract confuses Bengali vowel signs (ূ/ু)
+    the same way each time it reads a name, so a Bengali name read twice proves less.
 
-    Only a name of two words or more counts: a lone "Trading" is printed everywhere."""
+    Only a name of two words or more counts as repeated: a lone "Trading" is printed everywhere."""
+    found = set() if re.search(r"[\u0980-\u09ff]", name) else {"latin"}
     if len(name.split()) < 2 or sum(ch.isalpha() for ch in name) < 8:
-        return set()
-    return {"repeated"} if _repeated(name, line, lines, []) else set()
+        return found
+    return found | {"repeated"} if _repeated(name, line, lines, []) else found
 
 
 def _exact(a: float, b: float) -> bool:

@@ -60,6 +60,7 @@ REASON_LABELS = {
     "llm_disagrees": _l("The box's second reading picked another name — please check."),
     "differs_from_payable_line": _l("The paper prints another payable amount too — please check."),
     "payable_line_unread": _l("The payable amount on the paper could not be read — please check."),
+    "implausible": _l("This date is too far in the past or future to be right — please check."),
     "differs_from_amounts": _l("The printed rate does not fit the amounts; the rate that fits is shown."),
 }
 # Reasons about the whole invoice, shown on the field they most concern.
