@@ -232,7 +232,9 @@ def read_invoice_number(text: str) -> str | None:
         return None
     if value.lower() in ("date", "dated"):
         return None
-    value = _SEP_GROUP.sub(lambda g: _DIGIT_LOOKALIKE.sub(lambda c: c.group(0).translate(nz.OCR_DIGIT_FIX), g.group(0)), value)
+    value = _SEP_GROUP.sub(
+        lambda g: _DIGIT_LOOKALIKE.sub(lambda c: c.group(0).translate(nz.OCR_DIGIT_FIX), g.group(0)), value
+    )
     return value.upper() if re.fullmatch(r"[a-z]{1,6}[-/]?\d.*", value) else value
 
 
@@ -261,7 +263,9 @@ def id_word(line: Line, value: str) -> Word | None:
     return best if overlap >= min(3, len(value)) else None
 
 
-_WEAK_NO_LABEL = re.compile(unicodedata.normalize("NFC", r"^(?:order|sale|ref|reference|document|doc|সূত্র)"), re.IGNORECASE)
+_WEAK_NO_LABEL = re.compile(
+    unicodedata.normalize("NFC", r"^(?:order|sale|ref|reference|document|doc|সূত্র)"), re.IGNORECASE
+)
 _OTHER_NO = _re(r"(?<![a-z])(?:p\.?\s?o|order|work\s*order|w\.?o|lc|l/c|vehicle|a/c)\b|ক্রয়াদেশ|কার্যাদেশ|যানবাহন")
 _ID_LIKE = re.compile(r"(?<![\w/-])([A-Z]{2,5}[-/][A-Z0-9/-]*\d{3,})(?![\w/-])")
 
@@ -429,7 +433,7 @@ def amount_candidates(lines: list[Line]) -> dict[str, list[Candidate]]:
 
 def _amounts_beside(lines: list[Line], line: Line) -> list[float]:
     """Amounts on the line just above or below a bare label, when that line has no label of its own."""
-    for other in (lines[line.index + 1 : line.index + 2] + lines[max(0, line.index - 1) : line.index]):
+    for other in lines[line.index + 1 : line.index + 2] + lines[max(0, line.index - 1) : line.index]:
         text = text_of(other)
         if other.page != line.page or _amount_kinds(text):
             continue
@@ -445,7 +449,12 @@ def payable_unread(lines: list[Line]) -> bool:
     for line in lines:
         text = text_of(line)
         m = GRAND_TOTAL.search(text)
-        if m and not TOTAL_EXCLUDE.search(text) and not _amounts_after(text[m.end() :]) and not _amounts_beside(lines, line):
+        if (
+            m
+            and not TOTAL_EXCLUDE.search(text)
+            and not _amounts_after(text[m.end() :])
+            and not _amounts_beside(lines, line)
+        ):
             return True
     return False
 
