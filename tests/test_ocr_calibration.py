@@ -142,5 +142,7 @@ def test_an_identifier_printed_twice_is_repeated_evidence():
     assert evidence.of_id("INV-2024-0457", 0, [], lines) == {"repeated", "shaped"}
     assert evidence.of_id("INV-2024-0457", 0, [], lines[:1] + lines[2:]) == {"shaped"}
     assert evidence.of_name("Rahman Traders", 0, [line(0, "Rahman Traders"), line(1, "For Rahman Traders")]) == {
-        "repeated"
+        "repeated",
+        "latin",
     }
+    assert evidence.of_name("রহমান ট্রেডার্স লিমিটেড", 0, [line(0, "রহমান ট্রেডার্স লিমিটেড")]) == set()
