@@ -606,3 +606,16 @@ def test_an_invoice_dated_decades_away_is_flagged_not_trusted():
 
     assert _plausible_year("2025-07-14") and _plausible_year("2001-01-01")
     assert not _plausible_year("2075-07-14") and not _plausible_year("1925-07-14")
+
+
+def test_mushak_address_label_is_stripped_and_the_buyers_column_left_alone():
+    from appliance.ocr.names import address_after
+
+    lines = ocr_lines([
+        [(20, "Name of Registered Person : New Madina Electronics"), (560, "Name of Buyer : Green Valley")],
+        [(20, "BIN of Registered Person : 006688588-0201"), (560, "BIN of Buyer : 375703094")],
+        [(20, "Address of Invoice Issue : 132, Satmatha, Bogura-5800"), (700, "Address of Buyer : Plot 22")],
+    ])
+    assert address_after(lines, 0) == "132, Satmatha, Bogura-5800"
+    plain = ocr_lines([[(20, "Rahim Traders")], [(20, "Address: 12 Station Road, Dhaka")]])
+    assert address_after(plain, 0) == "12 Station Road, Dhaka"

@@ -291,6 +291,10 @@ def _followed_by_address(lines: list[Line], line: Line) -> bool:
     return False
 
 
+# "Address:", "ঠিকানা ঃ", "Address of Invoice Issue :" (Mushak-6.3): the label, not the address
+_ADDRESS_LABEL = re.compile(r"(?i)^(?:address|ঠিকানা)(?:[^:ঃ\d]{0,30}[:ঃ]|\s*[:ঃ-]|\s+of\b[^:ঃ\d]{0,30})?\s*")
+
+
 def address_after(lines: list[Line], name_line: int) -> str | None:
     """The address lines printed right under the supplier's name."""
     if name_line < 0:
@@ -301,10 +305,13 @@ def address_after(lines: list[Line], name_line: int) -> str | None:
         if nxt.page != base.page:
             break
         seg_text, _ = min(_segments(nxt), key=lambda s: abs(s[1][0].x0 - base.x0))
-        text = _clean_name(seg_text)
+        raw = " ".join(seg_text.split())  # not _clean_name: it cuts at "Invoice", a title word
+        text = _ADDRESS_LABEL.sub("", raw, count=1)  # "Address of Invoice Issue :" names no invoice number
         low = text.lower()
-        if ADDRESS_HINT.search(low) and not (BIN_LABEL.search(low) or INVOICE_NO.search(low) or DATE.search(low)):
-            text = re.sub(r"(?i)^(address|ঠিকানা)\s*[:ঃ-]?\s*", "", text)
+        labelled = text != raw
+        if (labelled or ADDRESS_HINT.search(low)) and not (
+            BIN_LABEL.search(low) or INVOICE_NO.search(low) or DATE.search(low)
+        ):
             parts.append(CONTACT.split(text)[0].strip(_HEAD_TRIM))
         elif parts:
             break
