@@ -196,3 +196,21 @@ def test_downlink_events_are_applied_once(make_box, mosquitto):
     stored = [e for e in box.journal.read_after(0) if e.id == "hub-evt-1"]
     assert len(stored) == 1 and stored[0].actor == "hub:admin"
     assert box.journal.clock.now() > event["hlc"]  # the box's clock merged the hub's stamp
+
+
+def test_in_flight_window_grows_on_prompt_acks_and_halves_on_slow_ones(make_box):
+    from appliance.relay import Relay
+
+    box = make_box()
+    relay = Relay(box.settings, box.journal, batch_max=100, window=4, ack_target_s=1.0)
+    assert relay._in_flight_cap == 100  # one batch after a connect
+    for _ in range(10):
+        relay._adjust_window(0.2)  # prompt acks: a batch more each, up to the window
+    assert relay._in_flight_cap == 400
+    relay._adjust_window(0.7)  # neither prompt nor slow: unchanged
+    assert relay._in_flight_cap == 400
+    relay._adjust_window(3.0)  # a slow ack: the hub is queueing, halve
+    assert relay._in_flight_cap == 200
+    for _ in range(5):
+        relay._adjust_window(5.0)
+    assert relay._in_flight_cap == 100  # never below one batch
