@@ -13,7 +13,8 @@ import json
 import sqlite3
 import threading
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -133,20 +134,24 @@ class Journal:
         guard: Guard | None = None,
     ) -> list[Event]:
         """Append (type, payload, invoice_id, actor, event_id, hlc) tuples in one transaction."""
+        with self._transaction() as conn:
+            if guard is not None:
+                guard(conn)
+            return [self._insert(conn, *item) for item in items]
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
             conn = self._conn
             conn.execute("BEGIN IMMEDIATE")
             try:
-                if guard is not None:
-                    guard(conn)
-                events = [self._insert(conn, *item) for item in items]
+                yield conn
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
-            return events
 
-    def _insert(self, conn, type_, payload, invoice_id, actor, event_id, hlc) -> Event:
+    def _insert(self, conn, type_, payload, invoice_id, actor, event_id, hlc, seq=None) -> Event:
         event_id = event_id or uuid.uuid4().hex
         existing = conn.execute(f"SELECT {self.COLUMNS} FROM events WHERE id=?", (event_id,)).fetchone()
         if existing:
@@ -155,9 +160,9 @@ class Journal:
             self.clock.observe(hlc)
         stamp = hlc or self.clock.now()
         body = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-        cur = conn.execute(
-            "INSERT INTO events(id, hlc, type, invoice_id, actor, payload) VALUES (?,?,?,?,?,?)",
-            (event_id, stamp, type_, invoice_id, actor, body),
+        cur = conn.execute(  # seq NULL: SQLite numbers it one past the largest
+            "INSERT INTO events(seq, id, hlc, type, invoice_id, actor, payload) VALUES (?,?,?,?,?,?,?)",
+            (seq, event_id, stamp, type_, invoice_id, actor, body),
         )
         return Event(cur.lastrowid, event_id, stamp, type_, invoice_id, actor, json.loads(body))
 
@@ -168,21 +173,9 @@ class Journal:
         predates; numbering from here on far past them means no new event reuses a seq
         the hub already has. The relay's batches cover the skipped range, so the hub's
         contiguous cursor passes it."""
-        with self._lock:
-            conn = self._conn
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                seq = (conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]) + gap
-                conn.execute(
-                    "INSERT INTO events(seq, id, hlc, type, invoice_id, actor, payload) VALUES (?,?,?,?,?,?,?)",
-                    (seq, uuid.uuid4().hex, self.clock.now(), "journal.restored", None, "system",
-                     json.dumps(payload, sort_keys=True, separators=(",", ":"))),
-                )  # fmt: skip
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-        return self.read_after(seq - 1, limit=1)[0]
+        with self._transaction() as conn:
+            seq = conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0] + gap
+            return self._insert(conn, "journal.restored", payload, None, "system", None, None, seq=seq)
 
     def set_cursor(self, name: str, seq: int) -> None:
         with self._lock:
