@@ -9,6 +9,7 @@ itself is a pure function (appliance.ocr); this loop only moves bytes and events
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import time
@@ -35,6 +36,7 @@ ORDER BY r.seq
 """
 
 
+@functools.cache
 def boot_id() -> str:
     """This boot of the machine (a power cut starts a new one); "" where the kernel does not say."""
     try:

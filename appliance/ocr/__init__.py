@@ -218,9 +218,10 @@ class Extractor:
         if due:
             result["due_date"], conf["due_date"] = due.value, due_conf
 
-        bin_line = self._supplier_bin(lines, result, conf, review)
+        bin_cands = parsers.bins(lines)
+        bin_line = self._supplier_bin(bin_cands, result, conf, review)
         if result["supplier_bin"]:
-            ev["supplier_bin"] |= evidence.of_bin(result["supplier_bin"], parsers.bins(lines))
+            ev["supplier_bin"] |= evidence.of_bin(result["supplier_bin"], bin_cands)
         if result["supplier_bin"] and bin_line >= 0 and read.images:
             _, conf["supplier_bin"] = self._second_reading(
                 read, bin_line, result["supplier_bin"], conf["supplier_bin"], timings, "bin", ev["supplier_bin"]
@@ -299,9 +300,8 @@ class Extractor:
         return value, min(0.97, c + 0.1) if agrees else min(c * 0.7, 0.55)
 
     def _supplier_bin(  # → the line the BIN was read from, -1 if none
-        self, lines: list[Line], result: dict[str, Any], conf: dict[str, float], review: list[str]
+        self, cands: list[parsers.Candidate], result: dict[str, Any], conf: dict[str, float], review: list[str]
     ) -> int:
-        cands = parsers.bins(lines)
         sellers = [c for c in cands if c.role == "seller"]
         unknown = [c for c in cands if c.role == ""]
         buyers = [c for c in cands if c.role == "buyer"]
