@@ -8,7 +8,7 @@ Each document is extracted with `calibrated=False`; every non-null header field
 gives one (raw confidence, right?) pair, tagged with the field's document-level
 evidence (appliance/ocr/evidence.py, reported as `timings_ms["evidence:FIELD:KIND"]`).
 Besides the pooled table per field, one table is fitted per combination of the
-kinds in EVIDENCE_KINDS ("invoice_number+reread+shaped") that occurs at least
+kinds in appliance.ocr.evidence.CALIBRATED ("invoice_number+reread+shaped") that occurs at least
 MIN_STRATUM times; rarer combinations fall back to the pooled table, capped under
 the review bar (calibration.UNFITTED_CAP). `--rows` reuses a saved JSON list of
 [truth, result] pairs instead of extracting again; `--save-rows` writes them.
@@ -28,7 +28,6 @@ from tests.bench_extract import HEADER, field_ok
 
 TABLE_PATH = Path(__file__).resolve().parents[2] / "appliance" / "ocr" / "calibration_table.py"
 
-EVIDENCE_KINDS = CALIBRATED
 MIN_STRATUM = 20
 
 
@@ -52,7 +51,7 @@ def rows_from(corpus: Path) -> list[tuple[dict, dict]]:
 
 
 def fit_table(
-    rows: list[tuple[dict, dict]], by_kind: bool = False, kinds: dict[str, tuple[str, ...]] = EVIDENCE_KINDS
+    rows: list[tuple[dict, dict]], by_kind: bool = False, kinds: dict[str, tuple[str, ...]] = CALIBRATED
 ) -> dict[str, list[tuple[float, float, int]]]:
     points: dict[str, list[tuple[float, bool]]] = defaultdict(list)
     for truth, got in rows:

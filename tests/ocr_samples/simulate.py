@@ -17,8 +17,9 @@ import json
 from pathlib import Path
 
 from appliance.ocr import calibration, confidence, evidence
+from appliance.ocr.evidence import CALIBRATED
 from tests.bench_extract import score
-from tests.ocr_samples.fit_calibration import EVIDENCE_KINDS, evidence_of, fit_table
+from tests.ocr_samples.fit_calibration import evidence_of, fit_table
 
 
 def apply(rows: list, table: dict, kinds: dict) -> list:
@@ -58,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("held_out_rows", type=Path)
     ap.add_argument("--pooled", action="store_true", help="no evidence: the field tables alone (the old way)")
     a = ap.parse_args(argv)
-    kinds = {} if a.pooled else EVIDENCE_KINDS
+    kinds = {} if a.pooled else CALIBRATED
     table = fit_table(json.loads(a.fit_rows.read_text()), kinds=kinds)
     res = score(apply(json.loads(a.held_out_rows.read_text()), table, kinds), 0)
     keys = ("straight_through_rate", "silent_error_rate", "header_accuracy_clean_scanned", "header_accuracy_photo")
