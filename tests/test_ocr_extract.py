@@ -619,3 +619,151 @@ def test_mushak_address_label_is_stripped_and_the_buyers_column_left_alone():
     assert address_after(lines, 0) == "132, Satmatha, Bogura-5800"
     plain = ocr_lines([[(20, "Rahim Traders")], [(20, "Address: 12 Station Road, Dhaka")]])
     assert address_after(plain, 0) == "12 Station Road, Dhaka"
+
+
+# --- label vocabulary and arithmetic met on real invoices from other countries (tests/corpus/realistic.py) ------
+
+
+def test_the_invoice_number_beside_an_order_number_on_one_line_is_the_invoices():
+    from appliance.ocr import parsers
+    from appliance.ocr.confidence import best
+
+    lines = ocr_page((300, 22, [(120, "Order Number: 405-7781234-5566123"), (850, "Invoice Number : BLR7-118834")]))
+    assert best(parsers.invoice_numbers(lines))[0].value == "BLR7-118834"
+
+
+@pytest.mark.parametrize(
+    "printed, want",
+    [("Rechnungsnummer: RE-2025-0318", "RE-2025-0318"), ("Facture N° FA-2025-0457", "FA-2025-0457"),
+     ("03.11.2025 17:31 Beleg-Nr. 4821", "4821"), ("ST# 0412 OP# 00231 TRANS# 08811", "08811"), ("নং: ৪৫৬", "456")],
+)  # fmt: skip
+def test_invoice_number_labels_of_other_languages_and_receipts_are_read(printed, want):
+    from appliance.ocr import parsers
+    from appliance.ocr.confidence import best
+
+    assert best(parsers.invoice_numbers(ocr_page((300, 22, [(120, printed)]))))[0].value == want
+
+
+def test_invoice_date_labels_abroad_are_read_and_delivery_or_lc_dates_are_not():
+    from appliance.ocr import parsers
+
+    def labelled_dates(*texts: str) -> list:
+        lines = ocr_page(*[(300 + 40 * i, 22, [(120, t)]) for i, t in enumerate(texts)])
+        return [c.value for c in parsers.dates(lines) if c.source == "label"]
+
+    assert labelled_dates("Lieferdatum: 29.10.2025", "Rechnungsdatum: 03.11.2025") == ["2025-11-03"]
+    assert labelled_dates("L/C Date: 2025-09-14", "Bill No: 4471 Dt: 03/11/25") == ["2025-11-03"]
+
+
+def test_german_and_french_totals_and_a_rate_printed_before_its_label():
+    de = read_amounts([
+        [(500, "Summe Netto"), (-950, "1.250,00 €")],
+        [(500, "zzgl. 19% MwSt."), (-950, "237,50 €")],
+        [(500, "Gesamtbetrag"), (-950, "1.487,50 €")],
+    ])  # fmt: skip
+    assert (de["subtotal"], de["vat_rate"], de["vat_amount"], de["total"]) == (1250.0, 19.0, 237.5, 1487.5)
+    fr = read_amounts([
+        [(500, "Total HT"), (-950, "1 840,00 €")],
+        [(500, "TVA 20 %"), (-950, "368,00 €")],
+        [(500, "Total TTC"), (-950, "2 208,00 €")],
+    ])  # fmt: skip
+    assert (fr["subtotal"], fr["vat_rate"], fr["vat_amount"], fr["total"]) == (1840.0, 20.0, 368.0, 2208.0)
+
+
+def test_totals_with_the_tax_in_brackets_are_the_base_and_the_payable():
+    r = read_amounts([
+        [(500, "Total (Excluding VAT)"), (-950, "2,600.00 SAR")],
+        [(500, "VAT 15%"), (-950, "390.00 SAR")],
+        [(500, "Total (inc VAT)"), (-950, "2,990.00 SAR")],
+    ])  # fmt: skip
+    assert (r["subtotal"], r["vat_amount"], r["total"]) == (2600.0, 390.0, 2990.0)
+
+
+def test_cgst_and_sgst_lines_are_one_tax_of_their_summed_rate():
+    r = read_amounts([
+        [(500, "Sub Total"), (-950, "1,180.00")],
+        [(500, "CGST @ 2.5%"), (-950, "29.50")],
+        [(500, "SGST @ 2.5%"), (-950, "29.50")],
+        [(500, "Net Amount Rs."), (-950, "1,239.00")],
+    ])  # fmt: skip
+    assert (r["subtotal"], r["vat_rate"], r["vat_amount"], r["total"]) == (1180.0, 5.0, 59.0, 1239.0)
+
+
+def test_service_charge_and_shipping_are_added_to_the_net_not_taken_for_vat():
+    r = read_amounts([
+        [(500, "Sub Total"), (-950, "2,400.00")],
+        [(500, "Service Charge 10%"), (-950, "240.00")],
+        [(500, "VAT 5%"), (-950, "120.00")],
+        [(500, "Grand Total"), (-950, "2,760.00")],
+    ])  # fmt: skip
+    assert (r["subtotal"], r["vat_rate"], r["vat_amount"], r["total"]) == (2400.0, 5.0, 120.0, 2760.0)
+    r = read_amounts([
+        [(500, "Items Subtotal"), (-950, "1,450.00")],
+        [(500, "Shipping Fee"), (-950, "60.00")],
+        [(500, "Total"), (-950, "1,510.00")],
+    ])  # fmt: skip
+    assert (r["subtotal"], r["vat_amount"], r["total"]) == (1450.0, 0.0, 1510.0)
+
+
+def test_vat_included_in_the_prices_is_a_vat_line_and_total_incl_vat_is_not():
+    r = read_amounts([[(20, "Total Amount"), (-950, "880.00")], [(20, "VAT 5% (Incl.)"), (-950, "41.90")]])
+    assert (r["vat_rate"], r["vat_amount"], r["total"]) == (5.0, 41.9, 880.0)
+    r = read_amounts([[(20, "Subtotal"), (-950, "100.00")], [(20, "Total incl. VAT"), (-950, "115.00")]])
+    assert r["vat_amount"] != 115.0 and r["total"] == 115.0
+
+
+def test_a_quantity_with_its_unit_on_the_totals_row_is_not_the_total():
+    r = read_amounts(
+        [[(500, "VAT @ 15%"), (-950, "6,930.00")], [(100, "Total"), (500, "360 Nos"), (-950, "Tk 53,130.00")]]
+    )
+    assert r["total"] == 53130.0 and 360.0 not in (r["subtotal"], r["total"])
+
+
+def test_a_vat_row_under_a_table_is_a_totals_row_not_an_item():
+    rows = [
+        [(50, "Description of Goods"), (-600, "Quantity"), (-750, "Rate"), (-950, "Amount")],
+        [(50, "Offset Paper 80 gsm"), (-600, "300"), (-750, "120.00"), (-950, "36,000.00")],
+        [(50, "VAT @ 15%"), (-600, "15 %"), (-950, "6,930.00")],
+    ]
+    assert quantities(rows) == [(300.0, 120.0, 36000.0)]
+
+
+def test_a_name_row_under_a_seller_heading_loses_its_label_and_a_market_is_a_shop():
+    from appliance.ocr import names
+
+    lines = ocr_page(
+        (100, 30, [(600, "Tax Invoice")]),
+        (200, 22, [(120, "Seller"), (850, "Buyer")]),
+        (240, 22, [(120, "Name: Meghna Polymer Industries Ltd."), (850, "Name: Surma Plastic House")]),
+    )
+    assert names.supplier_candidates(lines)[0].value == "Meghna Polymer Industries Ltd."
+    lines = ocr_page(
+        (100, 40, [(500, "FRESHWAY MARKET")]),
+        (160, 22, [(420, "1800 W Alameda Ave, Denver CO 80223")]),
+        (260, 22, [(120, "BANANAS"), (1300, "1.29 F")]),
+    )
+    assert names.supplier_candidates(lines)[0].value == "FRESHWAY MARKET"
+
+
+@pytest.mark.parametrize(
+    "printed, want",
+    [(["Total (inc GST)", "AUD 1,089.00", "Amount AUD"], "AUD"), (["Amount (S$)", "SGD 1,635.00"], "SGD"),
+     (["Total", "$92.02", "$6.02"], "USD")],
+)  # fmt: skip
+def test_currency_names_australian_dollars_and_a_dollar_sign_after_a_letter_is_not_usd(printed, want):
+    from appliance.ocr import parsers
+
+    assert parsers.currency(ocr_page(*[(300 + 40 * i, 22, [(120, t)]) for i, t in enumerate(printed)]))[0] == want
+
+
+def test_a_us_invoice_date_is_read_month_first():
+    from tests.corpus.realistic import Spec, pdf_bytes, row, truth
+
+    spec = Spec("us", "", truth("Acme Supply LLC", None, "1045", "2025-11-03", 100, 0, 0, 100, "USD"), (
+        row((40, "Acme Supply LLC"), size=1.5, bold=True),
+        row((40, "INVOICE # 1045"), (300, "DATE 11/03/2025"), gap=2.4),
+        row((300, "TOTAL"), (-555, "$100.00")),
+    ))  # fmt: skip
+    r = Extractor().extract(pdf_bytes(spec), "us.pdf")
+    assert (r["currency"], r["invoice_date"]) == ("USD", "2025-11-03")
+    assert "invoice_date:ambiguous_day_month" in r["needs_review"]  # a Canadian "$" reads day-first

@@ -311,3 +311,32 @@ def test_foreign_tax_ids_are_not_bins(text):
     from appliance.ocr.parsers import bins
 
     assert bins(_line(text)) == []
+
+
+@pytest.mark.parametrize(
+    "text", ["VAT No: GB 284 7731 06", "VAT Registration No: GB 402 1189 27", "USt-IdNr. DE 318 445 902"]
+)
+def test_a_european_vat_number_spaced_after_its_country_code_is_not_a_bin(text):
+    from appliance.ocr.parsers import bins
+
+    assert bins(_line(text)) == []
+
+
+MONTHS_FR = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+             "novembre", "décembre"]  # fmt: skip
+MONTHS_DE = ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober",
+             "November", "Dezember"]  # fmt: skip
+
+
+@given(dates.filter(lambda d: d.year >= 2000), st.sampled_from(["{d} {M} {Y}", "{d}. {M} {Y}", "le {d} {M} {Y}"]),
+       st.booleans())  # fmt: skip
+def test_french_and_german_month_names_read_back(day, fmt, german):
+    month = (MONTHS_DE if german else MONTHS_FR)[day.month - 1]
+    assert nz.parse_date(fmt.format(d=day.day, M=month, Y=day.year)) == day.isoformat()
+
+
+@given(cents)
+def test_french_amount_grouped_by_spaces_with_a_decimal_comma_reads_whole(c):
+    value = c / 100
+    printed = f"{value:,.2f}".replace(",", " ").replace(".", ",")  # "1 840,00"
+    assert [v for v, _, _ in nz.find_amounts(f"Total TTC {printed} €")] == [value]

@@ -197,7 +197,7 @@ class Extractor:
                 read, number.line, str(number.value), conf["invoice_number"], timings, "id", ev["invoice_number"]
             )
 
-        date_cands = parsers.dates(lines, month_first=False)
+        date_cands = parsers.dates(lines, month_first=code == "USD")  # "11/03/2025" on a US invoice is Nov 3
         date, conf["invoice_date"], _ = confidence.best(date_cands)
         result["invoice_date"] = date.value if date else None
         if date and code not in ("BDT", "INR", "EUR", "GBP") and nz.date_is_ambiguous(lines[date.line].text):
@@ -214,7 +214,7 @@ class Extractor:
             _, conf["invoice_date"] = self._second_reading(
                 read, date.line, str(date.value), conf["invoice_date"], timings, "date", ev["invoice_date"]
             )
-        due, due_conf, _ = confidence.best(parsers.due_dates(lines))
+        due, due_conf, _ = confidence.best(parsers.due_dates(lines, month_first=code == "USD"))
         if due:
             result["due_date"], conf["due_date"] = due.value, due_conf
 
@@ -485,9 +485,11 @@ _BY_FIELD = ("invoice_number", "invoice_date", "supplier_bin", "supplier_name") 
 
 def _merge_passes(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
     """The second reading (table rules painted out) gives the amounts when it reads more of them
-    without new arithmetic doubt; number, date, BIN and name come from whichever pass is surer."""
+    without new arithmetic doubt, or when the first read none (its doubts travel with them);
+    number, date, BIN and name come from whichever pass is surer."""
     doubts = lambda r: {x for x in r["needs_review"] if x.startswith("arithmetic:")}  # noqa: E731
-    better = _amounts_unread(second) < _amounts_unread(first) and doubts(second) <= doubts(first)
+    fewer = _amounts_unread(second) < _amounts_unread(first)
+    better = fewer and (doubts(second) <= doubts(first) or _amounts_unread(first) == 3)
     base, other = (second, first) if better else (first, second)
     out = dict(base, confidence=dict(base["confidence"]))
     review = [r for r in base["needs_review"] if r.split(":")[0] not in _BY_FIELD]

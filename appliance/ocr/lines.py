@@ -287,6 +287,7 @@ def _is_totals(text: str) -> bool:
         or TOTAL.search(text)
         or (DISCOUNT.search(text) and re.search(r"\d", text))
         or (VAT.search(text) and re.search(r"\d", text) and not re.search(r"[a-z\u0980-\u09ff]{3,}.*\d.*\d.*\d", text))
+        or bool(VAT.match(re.sub(r"^\W*(?:add|plus)?\W*", "", text)) and "%" in text)  # "VAT @ 15%  15 %  6,930.00"
     )
 
 

@@ -62,6 +62,7 @@ _SIGNER = _re(r"দায়িত্ব|authori[sz]ed|কর্তৃপক্�
 def _clean_name(text: str) -> str:
     text = re.sub(r"(?i)\b(co|ltd|inc|corp|pvt|bros)[,;]$", r"\1.", nz.clean_text(text).strip())  # "Co," = "Co."
     text = text.lstrip(_HEAD_TRIM).rstrip(_TAIL_TRIM)
+    text = re.sub(r"(?i)^(?:name|নাম)\s*[:ঃ]\s*", "", text)  # "Name: <firm>" under a "Seller" heading
     text = re.sub(r"^M\s?[I1l|/]\s?[Ss]\b", "M/S", text)  # OCR reads the slash of "M/S" as I
     text = _TITLE_INSIDE.sub("", text).rstrip(_TAIL_TRIM)
     words = text.split()

@@ -119,10 +119,15 @@ def _to_float(s: str) -> float | None:
         return None
 
 
+# French / Swiss grouping with a decimal comma: "1 840,00", "12 500,50"
+_SPACE_GROUPED = re.compile(r"(?<![\d.,])\d{1,3}(?:[ \u202f]\d{3})+,\d{2}(?![\d,])")
+
+
 def find_amounts(text: str) -> list[tuple[float, int, int]]:
     """Every amount-like token in a line as (value, start, end)."""
     # OCR cuts a number at its separator: "1,13 ,462.68", "108, 464.", "16,239. 66"
     s = re.sub(r"(?<=\d) (?=[.,]\d)|(?<=\d[.,]) (?=\d)", "", fix_digit_confusions(ascii_digits(text)))
+    s = _SPACE_GROUPED.sub(lambda m: m.group(0).replace(" ", ""), s)
     out: list[tuple[float, int, int]] = []
     for m in re.finditer(r"\d[\d,.]*\d|\d", s):
         token = m.group(0)
@@ -193,18 +198,18 @@ def is_bin(value: str) -> bool:
 _MONTHS: dict[str, int] = {}
 for _i, _names in enumerate(
     [
-        ("jan", "january", "জানুয়ারি", "জানুয়ারী", "জানুয়ারি", "জানুয়ারী", "জানু"),
-        ("feb", "february", "ফেব্রুয়ারি", "ফেব্রুয়ারী", "ফেব্রুয়ারি", "ফেব্রুয়ারী", "ফেব্রু"),
-        ("mar", "march", "মার্চ"),
-        ("apr", "april", "এপ্রিল"),
-        ("may", "মে"),
-        ("jun", "june", "জুন"),
-        ("jul", "july", "জুলাই"),
-        ("aug", "august", "আগস্ট", "আগষ্ট"),
-        ("sep", "sept", "september", "সেপ্টেম্বর", "সেপ্টে"),
-        ("oct", "october", "অক্টোবর", "অক্টো"),
-        ("nov", "november", "নভেম্বর", "নভে"),
-        ("dec", "december", "ডিসেম্বর", "ডিসে"),
+        ("jan", "january", "janv", "janvier", "januar", "enero", "জানুয়ারি", "জানুয়ারী", "জানুয়ারি", "জানুয়ারী", "জানু"),
+        ("feb", "february", "févr", "février", "februar", "ফেব্রুয়ারি", "ফেব্রুয়ারী", "ফেব্রুয়ারি", "ফেব্রুয়ারী", "ফেব্রু"),
+        ("mar", "march", "mars", "märz", "maerz", "marzo", "মার্চ"),
+        ("apr", "april", "avr", "avril", "abril", "এপ্রিল"),
+        ("may", "mai", "mayo", "মে"),
+        ("jun", "june", "juin", "juni", "junio", "জুন"),
+        ("jul", "july", "juil", "juillet", "juli", "julio", "জুলাই"),
+        ("aug", "august", "août", "aout", "agosto", "আগস্ট", "আগষ্ট"),
+        ("sep", "sept", "september", "septembre", "septiembre", "সেপ্টেম্বর", "সেপ্টে"),
+        ("oct", "october", "octobre", "okt", "oktober", "octubre", "অক্টোবর", "অক্টো"),
+        ("nov", "november", "novembre", "noviembre", "নভেম্বর", "নভে"),
+        ("dec", "december", "déc", "décembre", "decembre", "dez", "dezember", "dic", "diciembre", "ডিসেম্বর", "ডিসে"),
     ],
     start=1,
 ):

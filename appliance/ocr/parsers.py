@@ -37,8 +37,10 @@ def _re(pattern: str) -> re.Pattern[str]:
 
 # --- keyword tables (lower-case text, ASCII digits) ------------------------------------
 INVOICE_NO = _re(
-    r"(?<![a-z])(?:tax\s*|sales\s*|cash\s*)?(?:invoice|inv|bill|challan|chalan|memo|receipt|rcpt|voucher|vat\s*challan|order|sale|ref|reference|document|doc)\.?\s*"
-    r"(?:no\b\.?|number|num\b|nr\b|#|id\b|n[o0]:)\s*[:.#-]?"
+    r"(?<![a-z])(?:tax\s*|sales\s*|cash\s*)?(?:invoice|inv|bill|challan|chalan|memo|receipt|rcpt|voucher|vat\s*challan|order|sale|ref|reference|document|doc"
+    r"|trans(?:action)?|rechnungs?|beleg|bon|facture|factura|fattura)\.?[\s-]*"
+    r"(?:no\b\.?|number|num\b|nr\b|nummer|n[°º]|#|id\b|n[o0]:)\s*[:.#-]?"
+    r"|^(?:no|নং)\s*[:ঃ]"
     r"|(?<![a-z])(?:ref|reference)\s*[:.#-]"
     r"|(?:চালান\s*পত্র|চালানপত্র|চালান|ইনভয়েস|ইনভয়েস|বিল|মেমো|রসিদ|রশিদ|ক্যাশ\s*মেমো)\s*(?:নং|নম্বর|নাম্বার|no\b\.?|number|#)\s*[:ঃ.-]?"
     r"|সূত্র\s*(?:নং)?\s*[:ঃ]"
@@ -47,9 +49,11 @@ INVOICE_NO = _re(
 DATE = _re(
     r"\b(?:invoice|bill|issue|challan|memo|receipt|document)?\s*date(?:d)?(?:\s*of\s*issue)?\b\s*[:.-]?"
     r"|(?:ইস্যুর|চালানের|বিলের|ইস্যু)?\s*(?:তারিখ|তাং)\s*[:ঃ.]?"
+    r"|datum\s*[:.-]?|\bfecha\b\s*[:.-]?|\bdt\b\.?\s*[:.-]"
 )
 DATE_EXCLUDE = _re(
     r"due|delivery|deliver|order|expiry|exp\b|print|valid|shipping|ship|dispatch|po\s*date|birth|from|to\b|মেয়াদ|সরবরাহের|পরিশোধের"
+    r"|liefer|fällig|échéance|echeance|livraison|\bl\s*/\s*c\b|\blc\b"
 )
 DUE_DATE = _re(r"due\s*date|payment\s*due|pay\s*by|due\s*on|পরিশোধের\s*(?:শেষ\s*)?তারিখ|শেষ\s*তারিখ")
 BIN_LABEL = _re(
@@ -66,12 +70,14 @@ BUYER_HINT = _re(
 )
 GRAND_TOTAL = _re(
     r"grand\s*total|net\s*payable|total\s*payable|amount\s*payable|payable\s*amount|total\s*amount\s*due"
-    r"|amount\s*due|balance\s*due|total\s*due|invoice\s*total|total\s*(?:incl|including|inc\b|with)"
+    r"|amount\s*due|balance\s*due|total\s*due|invoice\s*total|total\s*\(?\s*(?:incl|including|inc\b|with)"
+    r"|gesamtbetrag|gesamtsumme|rechnungsbetrag|endbetrag|\bsumme\b(?!\s*netto)|(?:total|montant)\s*ttc|net\s*[àa]\s*payer"
     r"|\bpayable\b|total\s*(?:usd|eur|inr|bdt|tk|\$|€|₹)|সর্ব\s*মোট|মোট\s*প্রদেয়|(?:নিট|নীট)\s*প্রদেয়|প্রদেয়\s*মূল্য|করসহ\s*মূল্য|সর্বমোট"
 )
 TOTAL = _re(r"\btotal\b|\btotai\b|\bt0tal\b|মোট|\bamount\b|net\s*amount")
 SUBTOTAL = _re(
-    r"sub\s*-?\s*total|total\s*before|taxable\s*(?:value|amount)|total\s*(?:excl|excluding|ex\b|w/o)"
+    r"sub\s*-?\s*total|total\s*before|taxable\s*(?:value|amount)|total\s*\(?\s*(?:excl|excluding|ex\b|w/o)"
+    r"|netto|zwischensumme|(?:total|montant)\s*ht\b|sous\s*-?\s*total|net\s*total"
     r"|amount\s*before|gross\s*(?:amount|total|value)|total\s*value|value\s*of\s*supply"
     r"|উপ\s*-?\s*মোট|করযোগ্য|মোট\s*মূল্য"
 )
@@ -82,13 +88,17 @@ TOTAL_EXCLUDE = _re(
 )
 DISCOUNT = _re(r"discount|\bless\b|rebate|\bdisc\b\.?|ছাড়|ছাড়|ডিসকাউন্ট|বাট্টা|কমিশন")
 VAT = _re(
-    r"\bvat\b|v\.a\.t|\btax\b|\b[cis]?gst\b|\bhst\b|\bmwst\b|\bust\b|mushak|মূসক|মুসক|ভ্যাট|মূল্য\s*সংযোজন\s*কর|সংযোজন|মূল্য\s*কর(?![\u0980-\u09ff])"
+    r"\bvat\b|v\.a\.t|\btax\b|\b[cis]?gst\b|\bhst\b|\bmwst\b|\bust\b|\btva\b|mushak|মূসক|মুসক|ভ্যাট|মূল্য\s*সংযোজন\s*কর|সংযোজন|মূল্য\s*কর(?![\u0980-\u09ff])"
 )
 VAT_EXCLUDE = _re(
-    r"reg|bin\b|\bno\b|number|incl|including|before|excl|exclusive|without|challan|invoice|-\s*6\b"
+    r"reg|bin\b|\bno\b|number|incl\w*\.?\s*(?:of\s*)?(?:all\s*)?(?:vat|tax|gst|mwst|tva)|before|excl|exclusive|without"
+    r"|challan|invoice|-\s*6\b|\bid\b|idnr|iban|intracom"
     r"|নিবন্ধন|বিআইএন|চালান|সহ\b|ব্যতীত"
 )
-SD = _re(r"supplementary\s*duty|\bsd\b|সম্পূরক\s*শুল্ক")
+SD = _re(
+    r"supplementary\s*duty|\bsd\b|সম্পূরক\s*শুল্ক"
+    r"|service\s*charge|shipping|handling|freight|carriage|delivery\s*(?:charge|fee)|সার্ভিস\s*চার্জ|ডেলিভারি\s*চার্জ"
+)  # and the other charges added to the net before (or beside) VAT
 DOC_TITLE = _re(
     r"^\W*(?:tax\s*)?(?:invoice|bill|cash\s*memo|memo|receipt|challan|vat\s*challan|delivery\s*challan|quotation"
     r"|sales\s*invoice|commercial\s*invoice|proforma|bill\s*of\s*supply|original|duplicate|copy|rechnung|facture"
@@ -97,7 +107,7 @@ DOC_TITLE = _re(
 )
 COMPANY_HINT = _re(
     r"\b(?:ltd|limited|plc|inc|llc|co\b|company|corp|corporation|traders?|trading|enterprises?|industries"
-    r"|store|stores|shop|mart|bazar|bazaar|supply|supplies|agency|agencies|pharma|pharmacy|electronics"
+    r"|store|stores|shop|mart|market|supermarket|bazar|bazaar|supply|supplies|agency|agencies|pharma|pharmacy|electronics"
     r"|group|international|house|centre|center|distribution|distributors?|hardware|textiles?|mills?|foods?"
     r"|motors|printing|packaging|stationery|steel|agro|garments?|fashions?|engineering|gmbh|sarl|pvt|private|llp)\b"
     r"|লিমিটেড|লিঃ|ট্রেডার্স|এন্টারপ্রাইজ|এন্টারপ্রাইজ|স্টোর|ষ্টোর|বিতান|ভান্ডার|ভাণ্ডার|হাউস|মার্ট|ফার্মেসী|ফার্মেসি|ইন্ডাস্ট্রিজ|কোম্পানি|এজেন্সি|বস্ত্রালয়|শিল্প"
@@ -128,7 +138,7 @@ BUYER_LABEL = _re(
 
 CURRENCIES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("BDT", _re(r"৳|\bbdt\b|\btk\b|\btk\.|\btaka\b|টাকা|টাঃ")),
-    ("USD", _re(r"\busd\b|us\s?\$|\$")),
+    ("USD", _re(r"\busd\b|us\s?\$|(?<![a-z])\$")),
     ("EUR", _re(r"€|\beur\b|\beuro")),
     ("INR", _re(r"₹|\binr\b|\brs\.?\s*\d|\brupees?\b")),
     ("GBP", _re(r"£|\bgbp\b")),
@@ -139,6 +149,8 @@ CURRENCIES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("THB", _re(r"฿|\bthb\b|\bbaht\b")),
     ("CNY", _re(r"\bcny\b|\brmb\b|¥|yuan")),
     ("JPY", _re(r"\bjpy\b|\byen\b")),
+    ("AUD", _re(r"\baud\b|\ba\$")),
+    ("CAD", _re(r"\bcad\b|\bc\$")),
 )
 
 
@@ -196,16 +208,17 @@ def labelled(
     for line in lines:
         text = text_of(line)
         # every label on the line may hold the value ("Bill No. (চালান নং): 123" matches twice);
-        # the first that reads one wins, else the value under the first label
+        # each distinct value read after a label counts ("Order No: 7 | Invoice No: 9", two columns),
+        # else the value under the first label
         matches = [m for m in label.finditer(text)
                    if not (exclude and exclude.search(text[max(0, m.start() - 12) : m.end() + 4]))]  # fmt: skip
-        value = None
+        values: list[object] = []
         for m in matches:
             value = read(_after(text, m))
-            if value is not None:
+            if value is not None and value not in values:
+                values.append(value)
                 out.append(Candidate(value, score, line.index, line.mean_conf, "label"))
-                break
-        if value is not None or not matches:
+        if values or not matches:
             continue
         x0, x1 = _label_x(line, text, matches[0])
         for nxt, words in _below(lines, line, x0, x1):
@@ -224,6 +237,7 @@ _ID = re.compile(r"^[#:\s]*([A-Za-z0-9][A-Za-z0-9/_.\-]{0,30})")
 
 def read_invoice_number(text: str) -> str | None:
     text = re.sub(r"(?<=\w[-/])\s+(?=\d)", "", text)  # OCR spaces inside "CM- 24122"
+    text = re.sub(r"^([#:\s]*)[$§](?=[A-Za-z0-9])", r"\1S", text)  # "$02504-56316": no id starts with a dollar
     m = _ID.match(text)
     if not m:
         return None
@@ -264,7 +278,7 @@ def id_word(line: Line, value: str) -> Word | None:
 
 
 _WEAK_NO_LABEL = re.compile(
-    unicodedata.normalize("NFC", r"^(?:order|sale|ref|reference|document|doc|সূত্র)"), re.IGNORECASE
+    unicodedata.normalize("NFC", r"^(?:order|sale|ref|reference|document|doc|সূত্র|no\b|নং)"), re.IGNORECASE
 )
 _OTHER_NO = _re(r"(?<![a-z])(?:p\.?\s?o|order|work\s*order|w\.?o|lc|l/c|vehicle|a/c)\b|ক্রয়াদেশ|কার্যাদেশ|যানবাহন")
 _ID_LIKE = re.compile(r"(?<![\w/-])([A-Z]{2,5}[-/][A-Z0-9/-]*\d{3,})(?![\w/-])")
@@ -273,7 +287,10 @@ _ID_LIKE = re.compile(r"(?<![\w/-])([A-Z]{2,5}[-/][A-Z0-9/-]*\d{3,})(?![\w/-])")
 def invoice_numbers(lines: list[Line]) -> list[Candidate]:
     out = []
     for c in labelled(lines, INVOICE_NO, read_invoice_number):
-        label = INVOICE_NO.search(text_of(lines[c.line] if c.source == "label" else lines[max(0, c.line - 1)]))
+        text = text_of(lines[c.line] if c.source == "label" else lines[max(0, c.line - 1)])
+        at = text.find(str(c.value).lower()) if c.source == "label" else -1
+        # the label right before the value names it ("Order Number: 1 Invoice Number: 2")
+        label = ([m for m in INVOICE_NO.finditer(text) if at < 0 or m.end() <= at] or [None])[-1]
         weak = bool(label and _WEAK_NO_LABEL.match(label.group(0).strip()))
         value = _as_printed(lines[c.line], str(c.value))
         out.append(Candidate(value, c.score * (0.7 if weak else 1.0), c.line, c.conf, c.source))
@@ -306,7 +323,10 @@ def due_dates(lines: list[Line], month_first: bool = False) -> list[Candidate]:
 # a Bangladeshi mobile number, as printed ("+880 1712-345678", "01712345678"): never a BIN
 _MOBILE = re.compile(r"(?<!\d)(?:\+?\s?88\s?0?[\s-]?|0)1[3-9]\d{2}[\s-]?\d{6}(?!\d)")
 # a foreign tax id glued to its country letters ("GB123456789", "DE123456789"): never a BIN
-_LETTERED_ID = re.compile(r"\b(?!bin\d|no\d)[a-z]{2,3}\d[\d ]*")
+_LETTERED_ID = re.compile(
+    r"\b(?!bin\d|no\d)[a-z]{2,3}\d[\d ]*"
+    r"|\b(?:gb|xi|de|fr|it|es|nl|be|at|ie|pt|pl|se|dk|fi|ch|lu|cz|el|hu|ro|bg|hr|si|sk|lt|lv|ee|cy|mt)\s\d[\d ]*"
+)
 
 
 def _bin_in(text: str) -> str | None:
@@ -400,9 +420,16 @@ def _block_role(lines: list[Line], line: Line, cell: list[Word]) -> str:
     return ""
 
 
+_QUANTITY = re.compile(
+    r"(?<![\d.,])\d[\d,]*(?:\.\d+)?\s?(?:nos|pcs|pc|pieces|units?|kgs?|ltrs?|litres?|rims?|reams?|pkts?|packets?|ctns?"
+    r"|cartons?|boxes|bags|doz|dozens?|pairs?|sets|rolls?|bottles?|tons?|mt|bundles?)\b\.?"
+)
+
+
 def _strip_noise(text: str) -> str:
     """Remove percentages, dates and BINs so they are not read as amounts."""
     text = re.sub(r"\d+(?:[.,]\d+)?\s*%", " ", text)
+    text = _QUANTITY.sub(" ", text)
     text = re.sub(r"(?<!\d)\d{1,4}[./-]\d{1,2}[./-]\d{2,4}(?!\d)", " ", text)
     return re.sub(r"(?<!\d)\d{9,}(?:-\d{4})?(?!\d)", " ", text)
 
@@ -428,6 +455,11 @@ def amount_candidates(lines: list[Line]) -> dict[str, list[Candidate]]:
                 out[kind].append(Candidate(abs(value), score * (0.9**rank), line.index, _conf_right(line), "label"))
             if kind == "total" and score >= 0.75 and len(values) >= 2:
                 _total_row(values, line, out)
+    # CGST + SGST lines: the VAT is their sum (each line's first amount: a table row prints more after it)
+    parts = _component_taxes(lines, lambda text, m: next(iter(_amounts_after(text[m.end() :])), None))
+    if parts:
+        conf = min((c.conf for c in out["vat_amount"]), default=1.0)
+        out["vat_amount"].append(Candidate(round(sum(parts), 2), 0.95, -1, conf, "label"))
     return out
 
 
@@ -528,12 +560,39 @@ def vat_rates(lines: list[Line]) -> list[Candidate]:
         if not m or VAT_EXCLUDE.search(text[max(0, m.start() - 15) : m.end() + 15]):
             continue
         rate = nz.parse_percent(text[m.start() :])
+        if rate is None:  # the rate printed before its label: "zzgl. 19% MwSt.", "20 % VAT"
+            rate = nz.parse_percent(text[max(0, m.start() - 12) : m.start()])
         if rate is None:
             r = re.search(r"(?:rate|হার)\s*[:@]?\s*(\d{1,2}(?:\.\d{1,2})?)\b", text)
             rate = float(r.group(1)) if r else None
         if rate is not None:
             out.append(Candidate(rate, 0.9, line.index, line.mean_conf, "label"))
+    parts = _component_taxes(
+        lines,
+        lambda text, m: (
+            nz.parse_percent(text[m.start() :]) or nz.parse_percent(text[max(0, m.start() - 8) : m.start()])
+        ),
+    )
+    if parts:  # CGST 9% + SGST 9%: one tax of 18%
+        out.append(Candidate(round(sum(parts), 2), 0.95, -1, min((c.conf for c in out), default=1.0), "label"))
     return out
+
+
+# the shares one tax is split into on its own lines (India: CGST + SGST, or UTGST)
+_COMPONENT = re.compile(r"\b(?:cgst|sgst|utgst)\b")
+
+
+def _component_taxes(lines: list[Line], read: Callable[[str, re.Match[str]], float | None]) -> list[float]:
+    """One value per component-tax line (CGST, SGST...) when at least two of them print one; else []."""
+    got: dict[str, float] = {}
+    for line in lines:
+        text = text_of(line)
+        m = _COMPONENT.search(text)
+        if m and m.group(0) not in got and not VAT_EXCLUDE.search(text[max(0, m.start() - 15) : m.end() + 15]):
+            value = read(text, m)
+            if value is not None:
+                got[m.group(0)] = value
+    return list(got.values()) if len(got) >= 2 else []
 
 
 def currency(lines: list[Line]) -> tuple[str, float]:

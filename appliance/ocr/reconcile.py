@@ -129,7 +129,7 @@ def _settle_absent(out: Amounts, items_sum: float | None, vat_mentioned: bool, d
         v["sd"] = 0.0
     if v["vat_amount"] is None and not vat_mentioned and v["total"] is not None:
         base = v["subtotal"] if v["subtotal"] is not None else items_sum
-        if base is not None and close(base - (v["discount"] or 0), v["total"]):
+        if base is not None and close(base - (v["discount"] or 0) + v["sd"], v["total"]):
             v["vat_amount"], out.conf["vat_amount"] = 0.0, 0.8
             out.vat_rate, out.vat_rate_conf = 0.0, 0.8
             if v["subtotal"] is None:
@@ -193,6 +193,11 @@ def _infer(out: Amounts, items_sum: float | None) -> None:
         if close(v["vat_amount"], base * rate / 100, 0.002):
             v["total"], out.conf["total"], out.balanced = round(base + sd + v["vat_amount"], 2), 0.7, True
             out.review.append("total:inferred")
+    if v["subtotal"] is None and v["total"] is not None and v["vat_amount"] and rate and items_sum is not None:
+        # prices that include VAT, one total printed: the items sum to it and the VAT is its share
+        if close(items_sum - disc + sd, v["total"]) and close(v["vat_amount"], v["total"] * rate / (100 + rate), 0.002):
+            v["subtotal"], out.conf["subtotal"], out.balanced, out.vat_inclusive = items_sum, 0.85, True, True
+            out.review.append("subtotal:inferred")
     misread = v["vat_amount"] is not None and not out.balanced and rate is not None
     if (v["vat_amount"] is None or misread) and v["subtotal"] is not None and v["total"] is not None:
         vat, base = round(v["total"] - (v["subtotal"] - disc + sd), 2), v["subtotal"] - disc
@@ -205,6 +210,19 @@ def _infer(out: Amounts, items_sum: float | None) -> None:
         if hit is not None:
             v["vat_amount"], out.conf["vat_amount"], out.balanced = vat, 0.8, True
             out.review.append("vat_amount:inferred")
+            if out.vat_rate is None:
+                out.vat_rate, out.vat_rate_conf = hit, 0.6
+                out.review.append("vat_rate:inferred")
+    if not out.balanced and v["vat_amount"] and v["total"] is not None:
+        # the subtotal unread or misread ("08,858.d0" for "৩৪,৪১৪.৯০" in a bold totals row):
+        # total − VAT is the net when the VAT is a rate of it to the paisa; the two relations
+        # agree only by a misreading's chance of one in thousands, and a person is told
+        net = round(v["total"] - v["vat_amount"] - sd, 2)
+        rates = [rate] if rate is not None else [r for r in STANDARD_VAT_RATES if r > 0]
+        hit = next((r for r in rates if net > 0 and abs(v["vat_amount"] - round(net * r / 100, 2)) <= 0.011), None)
+        if hit is not None and (v["subtotal"] is None or not close(v["subtotal"], net + disc)):
+            v["subtotal"], out.conf["subtotal"], out.balanced = round(net + disc, 2), 0.8, True
+            out.review.append("subtotal:inferred")
             if out.vat_rate is None:
                 out.vat_rate, out.vat_rate_conf = hit, 0.6
                 out.review.append("vat_rate:inferred")
