@@ -54,7 +54,7 @@ def read_pages(data: bytes, max_pages: int) -> list[list[Line]] | None:
     try:
         with pdfplumber.open(io.BytesIO(data)) as pdf:
             for number, page in enumerate(pdf.pages[:max_pages]):
-                raw = page.extract_words(keep_blank_chars=False, use_text_flow=False, x_tolerance=1.5)
+                raw = page.extract_words(keep_blank_chars=False, use_text_flow=True, x_tolerance=1.5)
                 words = [
                     Word(
                         repair_bengali(str(w["text"])),
