@@ -231,6 +231,8 @@ def test_latin_prefix_of_a_bengali_digit_id_is_settled_from_two_readings(letters
         ("11//-2025-82022", "INV-2025-82022", "INV-2025-82022"),
         ("71/51/2980", "TI/SYL/2980", "TI/SYL/2980"),
         ("078834", "O78834", None),  # O or 0: the shape cannot tell
+        ("502411-82112", "SO2411-82112", None),  # "50" or "SO": each digit a letter's lookalike
+        ("592411-82112", "SO2411-82112", "SO2411-82112"),  # no lookalike reads an O as a 9
         ("TI/CTG/81309", "THCTG/81309", None),  # the first prefix is a prefix in its own right
         ("058102", "O4ESOR", None),
         ("INV-2024-1", "INV-2024-1", None),

@@ -57,7 +57,8 @@ def settle_id(first: str, latin: str) -> str | None:
     - An ASCII id whose letter prefix the mixed model misread ("LVV-2024-31038", "71/51/2980"):
       the Latin reading's prefix, when everything from its first digit on reads the same. A
       letter for a digit that looks like it (O/0, I/1, S/5, B/8) is taken only inside a prefix
-      that has letters of its own ("1NV-"): a bare "0" may as well be a zero.
+      that has letters of its own ("1NV-"), or where the first reading also holds a letter no
+      lookalike explains ("59" for "SO"): a bare "50" may as well be fifty.
     """
     latin = nz.clean_text(latin).replace(" ", "").lstrip(":#.-|")
     first = first.replace(" ", "")
@@ -83,7 +84,7 @@ def settle_id(first: str, latin: str) -> str | None:
         return None
     if len(prefix) == len(head):
         swaps = [pair for pair in zip(head, prefix, strict=True) if pair[0] != pair[1]]
-        if not any(ch.isalpha() for ch in prefix) and any(pair in _LOOKALIKE for pair in swaps):
+        if not any(ch.isalpha() for ch in prefix) and all(pair in _LOOKALIKE for pair in swaps):
             return None
     elif abs(len(prefix) - len(head)) > 1 or _LETTER_HEAD.match(prefix):
         return None  # a prefix of another length is a misreading only when it is no prefix itself
