@@ -125,8 +125,8 @@ class Extractor:
         t = time.monotonic()
         result = self._fields(read, source, timings)
         timings["fields"] = _ms(t) - timings.get("llm", 0.0)
-        if read.source == "ocr" and _amounts_unread(result):
-            # second pass: table rules make Tesseract drop whole rows of a ruled table
+        if read.source == "ocr" and (_amounts_unread(result) or not result["line_items"]):
+            # second pass: table rules make Tesseract drop whole rows (or columns) of a ruled table
             t = time.monotonic()
             try:
                 again = self._read(data, info, timings, unrule=True)
@@ -484,12 +484,19 @@ _BY_FIELD = ("invoice_number", "invoice_date", "supplier_bin", "supplier_name") 
 
 
 def _merge_passes(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
-    """The second reading (table rules painted out) gives the amounts when it reads more of them
-    without new arithmetic doubt, or when the first read none (its doubts travel with them);
+    """The second reading (table rules painted out) gives the amounts and items when it reads more
+    of them without new arithmetic doubt, or when the first read none (its doubts travel with them);
     number, date, BIN and name come from whichever pass is surer."""
     doubts = lambda r: {x for x in r["needs_review"] if x.startswith("arithmetic:")}  # noqa: E731
     fewer = _amounts_unread(second) < _amounts_unread(first)
     better = fewer and (doubts(second) <= doubts(first) or _amounts_unread(first) == 3)
+    # or it reads the item rows the first lost (a ruled table's quantity and price columns), and
+    # they add up, with no fewer amounts and no new doubt
+    items_doubt = any(r.startswith(("line_items:", "arithmetic:line_items")) for r in second["needs_review"])
+    better = better or (
+        not first["line_items"] and bool(second["line_items"]) and not items_doubt
+        and _amounts_unread(second) <= _amounts_unread(first) and doubts(second) <= doubts(first)
+    )  # fmt: skip
     base, other = (second, first) if better else (first, second)
     out = dict(base, confidence=dict(base["confidence"]))
     review = [r for r in base["needs_review"] if r.split(":")[0] not in _BY_FIELD]
