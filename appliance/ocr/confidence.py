@@ -17,10 +17,12 @@ from collections import Counter
 from .calibration_table import TABLE
 from .parsers import Candidate
 
-# Fields are calibrated (calibration.py), so this is "flag what we are less than 96% sure
+# Fields are calibrated (calibration.py), so this is "flag what we are less than ~96% sure
 # of". Measured on a held-out corpus seed: 0.9 left 5.6% of documents with a wrong field
-# that was not flagged, 0.96 left 1.1% (priority one is no silent error).
-REVIEW_BELOW = 0.96
+# that was not flagged, 0.96 left 1.1% (priority one is no silent error). 0.955, not 0.96:
+# the table's best Latin-name block is 46 right of 47 (0.959 after shrinkage); measured on
+# seeds 11, 13 and 17 (420 documents): straight-through +2 to +4 points, silent errors unchanged.
+REVIEW_BELOW = 0.955
 RAW_REVIEW_BELOW = 0.6  # fields without a fitted table (currency, discount): a rule's own score
 REQUIRED = ("supplier_name", "invoice_number", "invoice_date", "total")
 # a header field left empty is named too: an empty subtotal or VAT line is work for a person
