@@ -80,8 +80,10 @@ def settle_id(first: str, latin: str) -> str | None:
     k = next((k for k in reversed(heads) if latin[k].isdigit()), 0)
     head, rest = latin[:k], latin[k:]
     prefix = first[: len(first) - len(rest)]
-    if not k or not first.endswith(rest) or sum(ch.isdigit() for ch in rest) < 3 or not prefix or prefix == head:
+    if not k or not first.endswith(rest) or sum(ch.isdigit() for ch in rest) < 3 or prefix == head:
         return None
+    if not prefix:  # the mixed model dropped a letter prefix ("64923" for "K64923"), unless an O/I/S could be noise
+        return latin if re.fullmatch(r"[A-Z]{1,3}", head) and not set(head) <= set("OISBZGL") else None
     if len(prefix) == len(head):
         swaps = [pair for pair in zip(head, prefix, strict=True) if pair[0] != pair[1]]
         if not any(ch.isalpha() for ch in prefix) and all(pair in _LOOKALIKE for pair in swaps):
