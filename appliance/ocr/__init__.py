@@ -500,11 +500,12 @@ def _digits_differ(a: str, b: str) -> bool:
 
 def _merge_passes(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
     """The second reading (table rules painted out) gives the amounts and items when it reads more
-    of them without new arithmetic doubt, or when the first read none (its doubts travel with them);
+    of them without new arithmetic doubt, or when the first read one or none (its doubts travel with them);
     number, date, BIN and name come from whichever pass is surer."""
     doubts = lambda r: {x for x in r["needs_review"] if x.startswith("arithmetic:")}  # noqa: E731
     fewer = _amounts_unread(second) < _amounts_unread(first)
-    better = fewer and (doubts(second) <= doubts(first) or _amounts_unread(first) == 3)
+    # (a first reading of one amount or none has no arithmetic to doubt: its silence proves nothing)
+    better = fewer and (doubts(second) <= doubts(first) or _amounts_unread(first) >= 2)
     # or it reads the item rows the first lost (a ruled table's quantity and price columns), and
     # they add up, with no fewer amounts and no new doubt
     items_doubt = any(r.startswith(("line_items:", "arithmetic:line_items")) for r in second["needs_review"])
