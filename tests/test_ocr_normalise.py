@@ -233,6 +233,8 @@ def test_latin_prefix_of_a_bengali_digit_id_is_settled_from_two_readings(letters
         ("078834", "O78834", None),  # O or 0: the shape cannot tell
         ("502411-82112", "SO2411-82112", None),  # "50" or "SO": each digit a letter's lookalike
         ("592411-82112", "SO2411-82112", "SO2411-82112"),  # no lookalike reads an O as a 9
+        ("64923", "K64923", "K64923"),  # the mixed model dropped the letter
+        ("64923", "O64923", None),  # an O before digits may be a stray mark
         ("TI/CTG/81309", "THCTG/81309", None),  # the first prefix is a prefix in its own right
         ("058102", "O4ESOR", None),
         ("INV-2024-1", "INV-2024-1", None),
@@ -342,3 +344,43 @@ def test_french_amount_grouped_by_spaces_with_a_decimal_comma_reads_whole(c):
     value = c / 100
     printed = f"{value:,.2f}".replace(",", " ").replace(".", ",")  # "1 840,00"
     assert [v for v, _, _ in nz.find_amounts(f"Total TTC {printed} €")] == [value]
+
+
+@pytest.mark.parametrize(
+    "text,want",
+    [
+        ("Taka Thirty-Nine Thousand One Hundred Ninety-Six and Sixty Paisa Only", 39196.60),
+        ("Amount in words: Forty Thousand Four Hundred Seventy-Two Rupees and Fourteen Paise Only", 40472.14),
+        ("Seven Lakh Ninety-Two Thousand Two Hundred Seventy-Four Taka and Seventy-Four Paisa Only", 792274.74),
+        ("In Words: Taka One Crore Two Lakh Five Thousand Only", 10205000.0),
+        ("Say: US Dollars Twelve Thousand Three Hundred and Forty-Five Only", 12345.0),
+        ("Taka Ninety-Slx Only", None),  # a garbled word: no guess
+        ("Thank you for your business", None),
+        ("Taka One Hundred", None),  # not the closing "Only" of an amount in words
+    ],
+)
+def test_amount_in_words_is_read_only_when_every_word_is_a_number_word(text, want):
+    from appliance.ocr.normalise import amount_in_words
+
+    assert amount_in_words(text) == want
+
+
+@given(st.integers(min_value=1, max_value=99_999_999), st.integers(min_value=0, max_value=99))
+def test_amount_in_words_reads_back_what_the_corpus_spells(taka, paisa):
+    from appliance.ocr.normalise import amount_in_words
+    from tests.corpus.notation import en_words
+
+    text = f"Taka {en_words(taka)}" + (f" and {en_words(paisa)} Paisa" if paisa else "") + " Only"
+    assert amount_in_words(text) == round(taka + paisa / 100, 2)
+
+
+@given(st.integers(min_value=0, max_value=99_999_999), st.integers(min_value=0, max_value=99))
+def test_bengali_amount_in_words_reads_back_what_the_corpus_spells(taka, paisa):
+    import random
+
+    from appliance.ocr.normalise import amount_in_words
+    from tests.corpus.notation import amount_in_words as spell
+
+    text = spell(taka + paisa / 100, "bn", "BDT", random.Random(0))
+    assert amount_in_words(text) == round(taka + paisa / 100, 2)
+    assert amount_in_words(text.replace("হাজার", "হাজর")) in (None, round(taka + paisa / 100, 2))  # misread: no guess

@@ -32,6 +32,8 @@ from .parsers import (
     NAME_LABEL,
     SUBTOTAL,
     Candidate,
+    amount_line,
+    column_heading,
     text_of,
 )
 
@@ -50,11 +52,17 @@ _LETTER_TO = _re(r"^(?:to|বরাবর)\s*[,:ঃ]?$")
 _NOT_A_NAME = _re(
     r"^(?:to|the\s*manager|dear|sub(?:ject)?\s*[:.]|বরাবর|ব্যবস্থাপক|জনাব,|বিষয়|name\b|নাম\b|m/s\s*[:ঃ]|মেসার্স\s*[:ঃ])"
     r"|(?:\bname|নাম)$|[:ঃ]\s*\d"  # a label ("ক্রেতার নাম"), a label with its value ("সময়ঃ 17:20")
+    r"|^\W*(?:mushak|musak|মূসক|মুসক)\s*[-–.]?\s*[\d০-৯]"  # the VAT form's number ("Mushak-6.3")
 )
 # a document title printed on the name's line ("Atelier Lumière SARL   Rechnung / Invoice")
 _TITLE_INSIDE = _re(r"\s\W*(?:tax\s*invoice|invoice|rechnung|facture|factura|fattura|receipt|cash\s*memo|bill)\b.*$")
 # a title row: "VAT INVOICE", "Sales Receipt", "Cash Memo"
-_TITLE_ROW = _re(r"^\W*(?:\w+\s+)?(?:invoice|receipt|bill|memo|challan|চালানপত্র|চালান|মেমো|রসিদ)\W*$")
+_TITLE_ROW = _re(r"^\W*(?:\w+\s+)?(?:invoice|receipt|bill|memo|challan|folio|statement|চালানপত্র|চালান|মেমো|রসিদ)\W*$")
+# a row naming the shop's staff or till ("Cashier: Rakib", "Served by: Mina"), never the seller
+_STAFF = _re(
+    r"^\W*(?:cashier|served\s*by|sales\s*(?:man|person|rep)|salesman|operator|waiter|attendant|prepared\s*by"
+    r"|checked\s*by|counter|till|terminal|pos\s*(?:id|no)|user|ক্যাশিয়ার|বিক্রয়\s*কর্মী|প্রস্তুতকারী)\b"
+)
 # the label of someone who signs, not of the seller ("দায়িত্বপ্রাপ্ত ব্যক্তির নাম", "Authorised Person")
 _SIGNER = _re(r"দায়িত্ব|authori[sz]ed|কর্তৃপক্ষ")
 
@@ -63,7 +71,7 @@ def _clean_name(text: str) -> str:
     text = re.sub(r"(?i)\b(co|ltd|inc|corp|pvt|bros)[,;]$", r"\1.", nz.clean_text(text).strip())  # "Co," = "Co."
     text = text.lstrip(_HEAD_TRIM).rstrip(_TAIL_TRIM)
     text = re.sub(r"(?i)^(?:name|নাম)\s*[:ঃ]\s*", "", text)  # "Name: <firm>" under a "Seller" heading
-    text = re.sub(r"^M\s?[I1l|/]\s?[Ss]\b", "M/S", text)  # OCR reads the slash of "M/S" as I
+    text = re.sub(r"^M\s?[I1il|/]\s?[Ss]\b", "M/S", text)  # OCR reads the slash of "M/S" as I (or i)
     text = _TITLE_INSIDE.sub("", text).rstrip(_TAIL_TRIM)
     words = text.split()
     if words and words[-1].endswith(".") and words[-1].count(".") == 1 and _letters(words[-1]) >= 5:
@@ -192,7 +200,11 @@ def supplier_candidates(lines: list[Line]) -> list[Candidate]:
     meta_y = min((ln.y1 for ln in top if INVOICE_NO.search(text_of(ln)) or DATE.search(text_of(ln))), default=1e9)
     where = {id(w): (ln.index, s) for ln in top for s, (_, seg) in enumerate(_segments(ln)) for w in seg}
     cells = []
+    # the item table's heading row: the table and its sums run below it
+    table_y = min((ln.y0 for ln in top if column_heading(text_of(ln))), default=1e9)
     for line, segs in _rows(top):
+        if line.y0 >= table_y or amount_line(text_of(line)) or _STAFF.search(text_of(line)):
+            continue  # "ক্রমিক মালের বিবরণ পরিমাণ দর টাকা", "মোট ২,৩৫০": a table's headings or sums, never the seller
         for seg in segs:
             if any(where.get(id(w)) in buyer for w in seg):
                 continue

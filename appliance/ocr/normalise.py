@@ -157,7 +157,8 @@ def format_lakh(value: float, decimals: int = 2) -> str:
 
 def parse_percent(text: str) -> float | None:
     """ "15%" / "15 %" / "7.5 %" / "১৫%" → 15.0 / 7.5; None if no percent sign."""
-    m = re.search(r"(\d{1,2}(?:[.,]\d{1,2})?)\s*%", ascii_digits(text))
+    # a whole number before the sign ("190.68 %" is no rate), none glued after it ("%2,500.00": a misread "₹")
+    m = re.search(r"(?<![\d.,])(\d{1,2}(?:[.,]\d{1,3})?)\s*%(?!\d)", ascii_digits(text))
     if not m:
         return None
     value = float(m.group(1).replace(",", "."))
@@ -337,3 +338,103 @@ _MONTH_WORD = re.compile(rf"(?i)(?<![a-z])({_MONTH_ALT})")
 def month_in_words(text: str) -> bool:
     """Does the text name a month in letters ("12 Mar 2024", "১২ মার্চ ২০২৪")?"""
     return bool(_MONTH_WORD.search(clean_text(text)))
+
+
+# --- amounts in words ("Taka Thirty-Nine Thousand One Hundred Ninety-Six and Sixty Paisa Only") ---
+_UNITS = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+    "sixteen seventeen eighteen nineteen"
+).split()
+_SMALL = {w: i for i, w in enumerate(_UNITS)} | {
+    w: 10 * i for i, w in enumerate("_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()) if i > 1
+}
+_SCALE = {"hundred": 100, "thousand": 10**3, "lakh": 10**5, "lakhs": 10**5, "lac": 10**5, "lacs": 10**5, "million": 10**6,
+          "crore": 10**7, "crores": 10**7, "billion": 10**9}  # fmt: skip
+# 0..99 each have their own word in Bengali
+BN_NUMBER_WORDS = (
+    "শূন্য এক দুই তিন চার পাঁচ ছয় সাত আট নয় দশ এগারো বারো তেরো চৌদ্দ পনেরো ষোল সতেরো আঠারো উনিশ "
+    "বিশ একুশ বাইশ তেইশ চব্বিশ পঁচিশ ছাব্বিশ সাতাশ আটাশ ঊনত্রিশ ত্রিশ একত্রিশ বত্রিশ তেত্রিশ চৌত্রিশ "
+    "পঁয়ত্রিশ ছত্রিশ সাঁইত্রিশ আটত্রিশ ঊনচল্লিশ চল্লিশ একচল্লিশ বিয়াল্লিশ তেতাল্লিশ চুয়াল্লিশ পঁয়তাল্লিশ "
+    "ছেচল্লিশ সাতচল্লিশ আটচল্লিশ ঊনপঞ্চাশ পঞ্চাশ একান্ন বায়ান্ন তিপ্পান্ন চুয়ান্ন পঞ্চান্ন ছাপ্পান্ন সাতান্ন "
+    "আটান্ন ঊনষাট ষাট একষট্টি বাষট্টি তেষট্টি চৌষট্টি পঁয়ষট্টি ছেষট্টি সাতষট্টি আটষট্টি ঊনসত্তর সত্তর "
+    "একাত্তর বাহাত্তর তিয়াত্তর চুয়াত্তর পঁচাত্তর ছিয়াত্তর সাতাত্তর আটাত্তর ঊনআশি আশি একাশি বিরাশি তিরাশি "
+    "চুরাশি পঁচাশি ছিয়াশি সাতাশি আটাশি ঊননব্বই নব্বই একানব্বই বিরানব্বই তিরানব্বই চুরানব্বই পঁচানব্বই "
+    "ছিয়ানব্বই সাতানব্বই আটানব্বই নিরানব্বই"
+).split()
+_BN_SMALL = {unicodedata.normalize("NFC", w): i for i, w in enumerate(BN_NUMBER_WORDS)} | {
+    unicodedata.normalize("NFC", w): i for w, i in (("উনত্রিশ", 29), ("বেয়াল্লিশ", 42), ("উনপঞ্চাশ", 49), ("শুন্য", 0))
+}
+_BN_SCALE = {unicodedata.normalize("NFC", w): v for w, v in (("শত", 100), ("শো", 100), ("হাজার", 10**3),
+             ("লক্ষ", 10**5), ("লাখ", 10**5), ("কোটি", 10**7))}  # fmt: skip
+_FRACTION_WORD = re.compile(r"\b(?:paisa|paise|poisha|poysa|cents?|fils|halalas?|pence|sen)\b")
+_WORD_TOKEN = re.compile(r"[a-z]+")
+
+
+def _words_number(tokens: list[str]) -> int | None:
+    """ "thirty nine thousand one hundred ninety six" → 39196 (and "ছয় শত দুই" → 602); None if
+    any word is not a number word."""
+    total = current = 0
+    seen = False
+    for tok in tokens:
+        if tok == "and":
+            continue
+        small, scale = _SMALL.get(tok, _BN_SMALL.get(tok)), _SCALE.get(tok, _BN_SCALE.get(tok))
+        if small is not None:
+            current += small
+        elif scale == 100:
+            current = max(current, 1) * 100
+        elif scale is not None:
+            total += max(current, 1) * scale
+            current = 0
+        else:
+            return None
+        seen = True
+    return total + current if seen else None
+
+
+def _bn_amount_in_words(text: str) -> float | None:
+    """ "কথায়: তেইশ হাজার বত্রিশ টাকা ষোল পয়সা মাত্র" → 23032.16."""
+    text = unicodedata.normalize("NFC", text)
+    m = re.search(r"(?:কথায়|কথায়)\s*[:ঃ]?(.*?)টাকা(.*?)(?:(পয়সা|পয়সা)\s*)?মাত্র", text)
+    if not m:
+        return None
+    whole = _words_number(m.group(1).split())
+    frac = _words_number(m.group(2).split()) if m.group(3) else 0
+    if whole is None or frac is None or frac >= 100 or m.group(2).strip() and not m.group(3):
+        return None
+    return round(whole + frac / 100, 2)
+
+
+def amount_in_words(text: str) -> float | None:
+    """The amount an English amount-in-words line spells, or None when any word of it is not read.
+
+    "Taka Thirty-Nine Thousand One Hundred Ninety-Six and Sixty Paisa Only" → 39196.60; the
+    number words must run unbroken (an OCR-garbled "Ninety-Slx" gives None, never a guess)."""
+    if re.search(r"[\u0980-\u09ff]", text) and "টাকা" in unicodedata.normalize("NFC", text):
+        return _bn_amount_in_words(text)
+    low = text.lower().replace("-", " ")
+    m = re.search(
+        r"(?:in\s+words|say)\s*[:ঃ]?|\b(?:taka|rupees?|dollars?|euros?|dirhams?|riyals?|pounds?|ringgit)\b", low
+    )
+    if not m or not re.search(r"\bonly\b", low):
+        return None
+    label = re.search(r"(?:in\s+words|say)\s*[:ঃ]?", low)
+    body = low[label.end() :] if label else low
+    frac = 0
+    f = _FRACTION_WORD.search(body)
+    if f:  # "... and sixty paisa": the words after the last "and" (or currency word) before it
+        head = body[: f.start()]
+        cut = max(head.rfind(" and "), *(head.rfind(w) for w in (" taka", " rupees", " dollars", " rupee", " dollar")))
+        if cut < 0:
+            return None
+        frac_tokens = _WORD_TOKEN.findall(head[cut:])
+        frac_tokens = [t for t in frac_tokens if t not in ("and", "taka", "rupees", "rupee", "dollars", "dollar")]
+        frac = _words_number(frac_tokens)
+        if frac is None or frac >= 100:
+            return None
+        body = head[:cut]
+    skip = {"in", "words", "say", "amount", "total", "only", "taka", "rupees", "rupee", "dollars", "dollar", "euros",
+            "euro", "dirhams", "dirham", "riyals", "riyal", "pounds", "pound", "ringgit", "us", "bdt", "tk", "inr"}  # fmt: skip
+    tokens = [t for t in _WORD_TOKEN.findall(body) if t not in skip]
+    whole = _words_number(tokens)
+    return None if whole is None else round(whole + frac / 100, 2)

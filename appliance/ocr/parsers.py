@@ -39,7 +39,7 @@ def _re(pattern: str) -> re.Pattern[str]:
 INVOICE_NO = _re(
     r"(?<![a-z])(?:tax\s*|sales\s*|cash\s*)?(?:invoice|inv|bill|challan|chalan|memo|receipt|rcpt|voucher|vat\s*challan|order|sale|ref|reference|document|doc"
     r"|trans(?:action)?|rechnungs?|beleg|bon|facture|factura|fattura)\.?[\s-]*"
-    r"(?:no\b\.?|number|num\b|nr\b|nummer|n[°º]|#|id\b|n[o0]:)\s*[:.#-]?"
+    r"(?:no\b\.?|number|num\b|nr\b|nummer|n[°º]|#|id\b|n[o0]:|n\.(?=\s*\d))\s*[:.#-]?"
     r"|^(?:no|নং)\s*[:ঃ]"
     r"|(?<![a-z])(?:ref|reference)\s*[:.#-]"
     r"|(?:চালান\s*পত্র|চালানপত্র|চালান|ইনভয়েস|ইনভয়েস|বিল|মেমো|রসিদ|রশিদ|ক্যাশ\s*মেমো)\s*(?:নং|নম্বর|নাম্বার|no\b\.?|number|#)\s*[:ঃ.-]?"
@@ -54,8 +54,11 @@ DATE = _re(
 DATE_EXCLUDE = _re(
     r"due|delivery|deliver|order|expiry|exp\b|print|valid|shipping|ship|dispatch|po\s*date|birth|from|to\b|মেয়াদ|সরবরাহের|পরিশোধের"
     r"|liefer|fällig|échéance|echeance|livraison|\bl\s*/\s*c\b|\blc\b"
+    r"|booking|arrival|departure|check[\s-]*(?:in|out)|last\s*date|date\s*of\s*payment|scadenza"
 )
-DUE_DATE = _re(r"due\s*date|payment\s*due|pay\s*by|due\s*on|পরিশোধের\s*(?:শেষ\s*)?তারিখ|শেষ\s*তারিখ")
+DUE_DATE = _re(
+    r"due\s*date|payment\s*due|pay\s*by|due\s*on|last\s*date\s*of\s*payment|পরিশোধের\s*(?:শেষ\s*)?তারিখ|শেষ\s*তারিখ"
+)
 BIN_LABEL = _re(
     r"\bbin\b|b\.i\.n|business\s*identification|\bvat\s*reg|\bvat\s*registration|registration\s*no|\bvat\s*no|\btin\b"
     r"|বিআইএন|বি\s*আই\s*এন|বিন(?=[\s:ঃ.-]|$)|সনাক্তকরণ|ব্যবসা\s+(?:\S+\s+){0,2}নম্বর|নিবন্ধন|মূসক\s*নিবন্ধন"
@@ -70,29 +73,35 @@ BUYER_HINT = _re(
 )
 GRAND_TOTAL = _re(
     r"grand\s*total|net\s*payable|total\s*payable|amount\s*payable|payable\s*amount|total\s*amount\s*due"
-    r"|amount\s*due|balance\s*due|total\s*due|invoice\s*total|total\s*\(?\s*(?:incl|including|inc\b|with)"
+    r"|amount\s*due|balance\s*due|total\s*due|invoice\s*total|total\s*(?:amount\s*)?\(?\s*(?:incl|including|inc\b|with)"
+    r"|net\s*bill|bill\s*amount|total\s*bill|totale\s*(?:documento|fattura|da\s*pagare)|importo\s*totale"
     r"|gesamtbetrag|gesamtsumme|rechnungsbetrag|endbetrag|\bsumme\b(?!\s*netto)|(?:total|montant)\s*ttc|net\s*[àa]\s*payer"
     r"|\bpayable\b|total\s*(?:usd|eur|inr|bdt|tk|\$|€|₹)|সর্ব\s*মোট|মোট\s*প্রদেয়|(?:নিট|নীট)\s*প্রদেয়|প্রদেয়\s*মূল্য|করসহ\s*মূল্য|সর্বমোট"
 )
-TOTAL = _re(r"\btotal\b|\btotai\b|\bt0tal\b|মোট|\bamount\b|net\s*amount")
+TOTAL = _re(r"\btotale?\b|\btotai\b|\bt0tal\b|মোট|\bamount\b|net\s*amount")
 SUBTOTAL = _re(
     r"sub\s*-?\s*total|total\s*before|taxable\s*(?:value|amount)|total\s*\(?\s*(?:excl|excluding|ex\b|w/o)"
     r"|netto|zwischensumme|(?:total|montant)\s*ht\b|sous\s*-?\s*total|net\s*total"
     r"|amount\s*before|gross\s*(?:amount|total|value)|total\s*value|value\s*of\s*supply"
-    r"|উপ\s*-?\s*মোট|করযোগ্য|মোট\s*মূল্য"
+    r"|imponibile|উপ\s*-?\s*মোট|করযোগ্য|মোট\s*মূল্য"
+)
+# money handed over or back at the till ("BAR 20,00", "Rückgeld 8,02", "Rendu"): never the invoice's amount
+PAYMENT_WORDS = r"r[üu]ckgeld|wechselgeld|\bgegeben\b|^\s*bar\b|\brendu\b|\bmonnaie\b|\bresto\b|\bcambio\b"
+PAYMENT = _re(
+    r"\b(?:cash|change|tendered|tender|paid|card|visa|mastercard|amex|bkash|nagad|rocket)\b|নগদ|ফেরত|" + PAYMENT_WORDS
 )
 TOTAL_EXCLUDE = _re(
     r"total\s*(?:qty|quantity|items?|pcs|units|weight|vat|tax|discount|sd)\b|no\.?\s*of\s*items|in\s*words"
     r"|\b(?:cash|change|tendered|paid|received|card|bkash|nagad|rocket|advance|previous|saved|saving)\b"
-    r"|কথায়|নগদ|ফেরত|পরিশোধিত|পরিমাণ\s*মোট"
+    r"|কথায়|নগদ|ফেরত|পরিশোধিত|পরিমাণ\s*মোট|অগ্রিম|পূর্বের|সাবেক|" + PAYMENT_WORDS
 )
 DISCOUNT = _re(r"discount|\bless\b|rebate|\bdisc\b\.?|ছাড়|ছাড়|ডিসকাউন্ট|বাট্টা|কমিশন")
 VAT = _re(
-    r"\bvat\b|v\.a\.t|\btax\b|\b[cis]?gst\b|\bhst\b|\bmwst\b|\bust\b|\btva\b|mushak|মূসক|মুসক|ভ্যাট|মূল্য\s*সংযোজন\s*কর|সংযোজন|মূল্য\s*কর(?![\u0980-\u09ff])"
+    r"\bvat\b|v\.a\.t|\btax\b|\biva\b(?=\s*\(?\s*\d{1,2}(?:[.,]\d+)?\s*%)|\b[cis]?gst\b|\bhst\b|\bmwst\b|\bust\b|\btva\b|mushak|মূসক|মুসক|ভ্যাট|মূল্য\s*সংযোজন\s*কর|সংযোজন|মূল্য\s*কর(?![\u0980-\u09ff])"
 )
 VAT_EXCLUDE = _re(
     r"reg|bin\b|\bno\b|number|incl\w*\.?\s*(?:of\s*)?(?:all\s*)?(?:vat|tax|gst|mwst|tva)|before|excl|exclusive|without"
-    r"|challan|invoice|-\s*6\b|\bid\b|idnr|iban|intracom"
+    r"|challan|invoice|-\s*6\b|\bid\b|idnr|iban|intracom|p\.?\s*iva|partita"
     r"|নিবন্ধন|বিআইএন|চালান|সহ\b|ব্যতীত"
 )
 SD = _re(
@@ -102,7 +111,7 @@ SD = _re(
 DOC_TITLE = _re(
     r"^\W*(?:tax\s*)?(?:invoice|bill|cash\s*memo|memo|receipt|challan|vat\s*challan|delivery\s*challan|quotation"
     r"|sales\s*invoice|commercial\s*invoice|proforma|bill\s*of\s*supply|original|duplicate|copy|rechnung|facture"
-    r"|factura|fattura|quittung|kassenbon|sales\s*receipt|government|national\s*board)\b"
+    r"|factura|fattura|quittung|kassenbon|sales\s*receipt|government|national\s*board|(?:guest\s*)?folio)\b"
     r"|মূসক|গণপ্রজাতন্ত্রী|জাতীয়\s*রাজস্ব|জাতীয়\s*রাজস্ব|কর\s*চালান|চালানপত্র|ক্যাশ\s*মেমো|বিক্রয়\s*চালান|নগদ\s*মেমো|^\W*বিল\W*$"
 )
 COMPANY_HINT = _re(
@@ -119,7 +128,7 @@ ADDRESS_HINT = _re(
     r"|comilla|cumilla|bogura|bangladesh|address|tejgaon|gulshan|banani|dhanmondi|mirpur|uttara|motijheel)\b"
     r"|ঢাকা|চট্টগ্রাম|খুলনা|রাজশাহী|সিলেট|বরিশাল|রংপুর|ময়মনসিংহ|ময়মনসিংহ|রোড|সড়ক|বাড়ি|বাসা|মার্কেট|বাজার|ঠিকানা|থানা|উপজেলা|বাংলাদেশ|গাজীপুর|নারায়ণগঞ্জ|নারায়ণগঞ্জ"
 )
-CONTACT = _re(r"phone|tel\b|\bph\b|mobile|cell|mob\b|fax|e-?mail|www\.|https?:|@|ফোন|মোবাইল|মোবাঃ|হটলাইন|hotline")
+CONTACT = _re(r"phone|\btel\b|\bph\b|mobile|cell|mob\b|fax|e-?mail|www\.|https?:|@|ফোন|মোবাইল|মোবাঃ|হটলাইন|hotline")
 PHONE = re.compile(r"(?<!\d)(?:\+?88[\s-]?)?0(?:1[3-9]\d{2}[\s-]?\d{6}|[2-9]\d{0,3}[\s-]?\d{5,8})(?!\d)")
 NAME_LABEL = _re(
     r"^(?:seller|supplier|vendor|sold\s*by|from|company)(?:'s)?\s*(?:name)?\s*[:ঃ-]"
@@ -132,19 +141,21 @@ NAME_LABEL = _re(
 )
 BUYER_LABEL = _re(
     r"^(?:bill(?:ed)?\s*to|sold\s*to|(?:buyer|customer|purchaser)(?:'s)?\s*name|name\s*of\s*(?:the\s*)?(?:buyer|customer))\s*[:ঃ;-]?"
-    r"|^(?:buyer|customer|purchaser|client|party|to|m/s\.?)\s*[:ঃ-]"
+    r"|^(?:buyer|customer|purchaser|client|party|guest|patient|to|m/s\.?)\s*[:ঃ-]"
     r"|^(?:ক্রেতার\s*নাম|ক্রেতা|গ্রাহকের\s*নাম|গ্রাহক|গ্রহীতার\s*নাম|নাম)\s*[:ঃ;-]?(?=\s|$)"
 )
 
+_GSTIN = r"\b\d{2}[a-z]{5}\d{4}[a-z][0-9a-z]z[0-9a-z]\b"  # India's GST number: state, PAN, entity, "Z", check
 CURRENCIES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("BDT", _re(r"৳|\bbdt\b|\btk\b|\btk\.|\btaka\b|টাকা|টাঃ")),
-    ("USD", _re(r"\busd\b|us\s?\$|(?<![a-z])\$")),
+    ("USD", _re(r"\busd\b|us\s?\$|(?<![a-z$])\$(?!\$)")),  # "$$17.90" is "S$" misread
     ("EUR", _re(r"€|\beur\b|\beuro")),
-    ("INR", _re(r"₹|\binr\b|\brs\.?\s*\d|\brupees?\b")),
+    # a GSTIN ("29AAFCV2231K1Z5") or CGST/SGST/IGST lines name India when OCR loses the "₹"
+    ("INR", _re(r"₹|\binr\b|\brs\.?\s*\d|\brupees?\b|\bgstin\b|\b[cis]gst\b|" + _GSTIN)),
     ("GBP", _re(r"£|\bgbp\b")),
     ("AED", _re(r"\baed\b|\bdhs?\b|dirham")),
     ("SAR", _re(r"\bsar\b|riyal")),
-    ("SGD", _re(r"\bsgd\b|s\$")),
+    ("SGD", _re(r"\bsgd\b|s\$|\$\$|\bsingapore\b")),
     ("MYR", _re(r"\bmyr\b|\brm\s?\d")),
     ("THB", _re(r"฿|\bthb\b|\bbaht\b")),
     ("CNY", _re(r"\bcny\b|\brmb\b|¥|yuan")),
@@ -281,6 +292,10 @@ _WEAK_NO_LABEL = re.compile(
     unicodedata.normalize("NFC", r"^(?:order|sale|ref|reference|document|doc|সূত্র|no\b|নং)"), re.IGNORECASE
 )
 _OTHER_NO = _re(r"(?<![a-z])(?:p\.?\s?o|order|work\s*order|w\.?o|lc|l/c|vehicle|a/c)\b|ক্রয়াদেশ|কার্যাদেশ|যানবাহন")
+_OTHER_PAPER = _re(
+    r"(?:gate\s*pass|delivery(?:\s*note)?|dispatch|despatch|packing(?:\s*list)?|order|work\s*order|p\.?\s?o\.?|"
+    r"job|booking|token|table|kot|ticket|account|customer|member(?:ship)?|loyalty|gatepass|গেট\s*পাস)\s*[/&,]?\s*$"
+)
 _ID_LIKE = re.compile(r"(?<![\w/-])([A-Z]{2,5}[-/][A-Z0-9/-]*\d{3,})(?![\w/-])")
 
 
@@ -292,6 +307,8 @@ def invoice_numbers(lines: list[Line]) -> list[Candidate]:
         # the label right before the value names it ("Order Number: 1 Invoice Number: 2")
         label = ([m for m in INVOICE_NO.finditer(text) if at < 0 or m.end() <= at] or [None])[-1]
         weak = bool(label and _WEAK_NO_LABEL.match(label.group(0).strip()))
+        # "Gate Pass / Receipt No.", "Delivery Note / Bill No": the number of another paper
+        weak = weak or bool(label and _OTHER_PAPER.search(text[max(0, label.start() - 20) : label.start()]))
         value = _as_printed(lines[c.line], str(c.value))
         out.append(Candidate(value, c.score * (0.7 if weak else 1.0), c.line, c.conf, c.source))
     # an "INV-2024-0457"-shaped code near the top, when no label was read (not an order's or a PO's)
@@ -428,7 +445,7 @@ _QUANTITY = re.compile(
 
 def _strip_noise(text: str) -> str:
     """Remove percentages, dates and BINs so they are not read as amounts."""
-    text = re.sub(r"\d+(?:[.,]\d+)?\s*%", " ", text)
+    text = re.sub(r"\d+(?:[.,]\d+)?\s*%(?!\d)", " ", text)  # "%2,500.00": a "₹" misread, the amount stays
     text = _QUANTITY.sub(" ", text)
     text = re.sub(r"(?<!\d)\d{1,4}[./-]\d{1,2}[./-]\d{2,4}(?!\d)", " ", text)
     return re.sub(r"(?<!\d)\d{9,}(?:-\d{4})?(?!\d)", " ", text)
@@ -441,25 +458,126 @@ def _amounts_after(text: str) -> list[float]:
 def amount_candidates(lines: list[Line]) -> dict[str, list[Candidate]]:
     """Subtotal / discount / VAT / SD / total candidates: every amount right of a label."""
     out: dict[str, list[Candidate]] = {k: [] for k in ("subtotal", "discount", "vat_amount", "sd", "total")}
+    carried = False  # a previous balance printed above
     for line in lines:
         text = text_of(line)
         kinds = _amount_kinds(text)
+        carried = carried or bool(PREVIOUS_DUE.search(text))
         for kind, score, m in kinds:
+            if carried and kind == "total" and _RUNNING.search(text):
+                continue
             values = _amounts_after(text[m.end() :])
+            if not values and column_heading(text):
+                continue  # "Item  Qty  Amount": the row under a table's heading is an item, not its value
             if not values:  # the value printed a little higher or lower than its label (photos, handwriting)
                 values, score = _amounts_beside(lines, line), score * 0.8
+            # a VAT line that says the prices include it ("VAT @ 20% (included)"): reconcile may then
+            # take the one printed total as the gross subtotal
+            source = "included" if kind == "vat_amount" and _vat_included(lines, line) else "label"
             # the rightmost amount is the line's value; others are columns of a total row
             for rank, value in enumerate(reversed(values)):
                 if value == 0 and kind == "total" or kind != "discount" and value < 0:
                     continue
-                out[kind].append(Candidate(abs(value), score * (0.9**rank), line.index, _conf_right(line), "label"))
+                if kind in ("subtotal", "total") and value < 0.5 * max(values):
+                    continue  # a totals row's tax column: the net is at least half the payable
+                out[kind].append(Candidate(abs(value), score * (0.9**rank), line.index, _conf_right(line), source))
             if kind == "total" and score >= 0.75 and len(values) >= 2:
                 _total_row(values, line, out)
+    for row in vat_table_rows(lines):
+        line = lines[row.line]
+        source = "included" if row.included else "label"
+        out["vat_amount"].append(Candidate(row.vat, 0.85, row.line, _conf_right(line), source))
+    # the amount in words ("Taka Thirty-Nine Thousand ... Only"): the payable, spelt out a second time
+    for line in lines:
+        nxt = lines[line.index + 1] if line.index + 1 < len(lines) else None
+        value = nz.amount_in_words(line.text)
+        if value is None and nxt is not None and nxt.page == line.page:  # wrapped onto a second line
+            value = nz.amount_in_words(f"{line.text} {nxt.text}")
+        if value:
+            out["total"].append(Candidate(value, 0.85, line.index, line.mean_conf, "words"))
     # CGST + SGST lines: the VAT is their sum (each line's first amount: a table row prints more after it)
     parts = _component_taxes(lines, lambda text, m: next(iter(_amounts_after(text[m.end() :])), None))
     if parts:
-        conf = min((c.conf for c in out["vat_amount"]), default=1.0)
-        out["vat_amount"].append(Candidate(round(sum(parts), 2), 0.95, -1, conf, "label"))
+        # as sure as the component lines' words (a misread payable beside "CGST" is not a doubt about it)
+        conf = min(lines[i].mean_conf for _, i in parts)
+        out["vat_amount"].append(Candidate(round(sum(v for v, _ in parts), 2), 0.95, -1, conf, "label"))
+    return out
+
+
+_INCLUDED = _re(r"\bincl\b|\bincluded\b|\binclusive\b|\binc\.|\binkl\b|enthalten|\bcompris\b|inclusa|incluido|সহ\b")
+_COLUMN_WORDS = _re(
+    r"\b(?:qty|quantity|description|items?|particulars|product|price|rate|unit|mrp)\b|পরিমাণ|পরিমান|বিবরণ|\bদর\b"
+)
+
+
+AFTER_DUE = _re(r"after\s*(?:the\s*)?(?:due|last)\s*date|late\s*(?:payment|fee)|surcharge|বিলম্ব")
+_TOTAL_TAX = _re(r"^\W*total\s*(?:vat|tax|gst|mwst|tva)\b|^\W*মোট\s*(?:মূসক|ভ্যাট)")
+# a balance carried from earlier bills: the "Total Due" printed after it is the running balance
+PREVIOUS_DUE = _re(
+    r"previous\s*(?:due|balance)|opening\s*balance|\bb\s*/\s*f\b|old\s*due|পূর্বের\s*বাকি|সাবেক\s*বাকি|পূর্বের\s*জের"
+)
+
+
+_RUNNING = _re(r"\bdue\b|balance|payable|receivable|বাকি|জের|পাওনা")
+
+
+def amount_line(text: str) -> bool:
+    """A labelled amount ("মোট ২,৩৫০", "Total 880.00", "অগ্রিম ১,০০০"): never a party's name."""
+    return bool((_amount_kinds(text) or TOTAL_EXCLUDE.search(text)) and _amounts_after(text))
+
+
+def column_heading(text: str) -> bool:
+    """A table's column headings ("Item  Qty  Amount", "ক্রমিক বিবরণ পরিমাণ দর টাকা"): no digits, two or more
+    column names. Never an amount's label, nor a party's name."""
+    if re.search(r"[\d\u09e6-\u09ef]", text):
+        return False
+    words = {m.group(0) for m in _COLUMN_WORDS.finditer(text)}
+    amount = re.search(r"\bamount\b|\btotal\b|টাকা|মূল্য|মোট", text)
+    return len(words) + bool(amount) >= 2 and bool(words)
+
+
+def _vat_included(lines: list[Line], line: Line) -> bool:
+    """The VAT line (or a bare note OCR split off under it) says the prices include the VAT."""
+    if _INCLUDED.search(text_of(line)):
+        return True
+    nxt = lines[line.index + 1] if line.index + 1 < len(lines) else None
+    return bool(nxt and nxt.page == line.page and _INCLUDED.search(text_of(nxt)) and not _amounts_after(text_of(nxt)))
+
+
+@dataclass(frozen=True)
+class VatRow:
+    line: int
+    rate: float
+    net: float
+    vat: float
+    included: bool  # the table has a gross column: it breaks down a VAT-inclusive total
+
+
+_GROSS_HEAD = _re(r"brutto|\bgross\b|\bincl|\bttc\b|\blordo\b|\btotal\b")
+
+
+def vat_table_rows(lines: list[Line]) -> list[VatRow]:
+    """Rows of a VAT summary table, "A 7%  11,20  0,78  11,98": a rate, then the net and the VAT it
+    is of that net to the cent (and the gross, their sum). The arithmetic names the row; a discount's
+    or a charge's own "10% 500.00 50.00" is left to its label."""
+    out = []
+    for line in lines:
+        text = text_of(line)
+        m = re.search(r"(?<![\d.,])(\d{1,2}(?:[.,]\d{1,2})?)\s*%(?!\d)", nz.ascii_digits(text))
+        if not m or DISCOUNT.search(text) or SD.search(text) or _amount_kinds(text[: m.start()]):
+            continue
+        rate = float(m.group(1).replace(",", "."))
+        values = _amounts_after(text[m.end() :])
+        if not 0 < rate < 100 or len(values) not in (2, 3):
+            continue
+        net, vat = values[0], values[1]
+        if net <= 0 or abs(vat - net * rate / 100) > max(0.011, 0.002 * vat) or vat <= 0:
+            continue
+        if len(values) == 3 and abs(values[2] - (net + vat)) > 0.011:
+            continue
+        heads = lines[max(0, line.index - 3) : line.index]
+        included = len(values) == 3 and any(_GROSS_HEAD.search(text_of(h)) and VAT.search(text_of(h)) for h in heads)
+        out.append(VatRow(line.index, rate, net, vat, included))
     return out
 
 
@@ -467,7 +585,7 @@ def _amounts_beside(lines: list[Line], line: Line) -> list[float]:
     """Amounts on the line just above or below a bare label, when that line has no label of its own."""
     for other in lines[line.index + 1 : line.index + 2] + lines[max(0, line.index - 1) : line.index]:
         text = text_of(other)
-        if other.page != line.page or _amount_kinds(text):
+        if other.page != line.page or _amount_kinds(text) or PAYMENT.search(text):
             continue
         if other.x1 > line.x1 and abs(other.y0 - line.y0) < 2.5 * max(1.0, line.y1 - line.y0):
             values = _amounts_after(text)
@@ -513,6 +631,11 @@ def _total_row(values: list[float], line: Line, out: dict[str, list[Candidate]])
     positive = [v for v in values if v > 0]
     if len(positive) < 2:
         return
+    # net + VAT = payable with a rate ≤ 100% puts the net at half the payable or more: a smaller
+    # first column ("TOTAL: 381.36 2,500.00") is the tax column, the net column unprinted or unread
+    if positive[0] < 0.5 * positive[-1] and len(positive) == 2:
+        out["vat_amount"].append(Candidate(positive[0], 0.7, line.index, conf, "label"))
+        return
     out["subtotal"].append(Candidate(positive[0], 0.8, line.index, conf, "label"))
     for v in positive[1:-1]:
         out["vat_amount"].append(Candidate(v, 0.7, line.index, conf, "label"))
@@ -520,6 +643,11 @@ def _total_row(values: list[float], line: Line, out: dict[str, list[Candidate]])
 
 def _amount_kinds(text: str) -> list[tuple[str, float, re.Match[str]]]:
     kinds: list[tuple[str, float, re.Match[str]]] = []
+    if AFTER_DUE.search(text):
+        return kinds  # "Amount payable after due date": the late bill, not this one
+    tax_sum = _TOTAL_TAX.match(text)
+    if tax_sum and not VAT_EXCLUDE.search(text):
+        return [("vat_amount", 0.9, tax_sum)]
     if TOTAL_EXCLUDE.search(text) and not GRAND_TOTAL.search(text):
         return kinds
     sub = SUBTOTAL.search(text)
@@ -573,8 +701,12 @@ def vat_rates(lines: list[Line]) -> list[Candidate]:
             nz.parse_percent(text[m.start() :]) or nz.parse_percent(text[max(0, m.start() - 8) : m.start()])
         ),
     )
+    for row in vat_table_rows(lines):
+        if not any(c.line == row.line for c in out):
+            out.append(Candidate(row.rate, 0.85, row.line, lines[row.line].mean_conf, "label"))
     if parts:  # CGST 9% + SGST 9%: one tax of 18%
-        out.append(Candidate(round(sum(parts), 2), 0.95, -1, min((c.conf for c in out), default=1.0), "label"))
+        conf = min((c.conf for c in out), default=1.0)
+        out.append(Candidate(round(sum(v for v, _ in parts), 2), 0.95, -1, conf, "label"))
     return out
 
 
@@ -582,16 +714,16 @@ def vat_rates(lines: list[Line]) -> list[Candidate]:
 _COMPONENT = re.compile(r"\b(?:cgst|sgst|utgst)\b")
 
 
-def _component_taxes(lines: list[Line], read: Callable[[str, re.Match[str]], float | None]) -> list[float]:
-    """One value per component-tax line (CGST, SGST...) when at least two of them print one; else []."""
-    got: dict[str, float] = {}
+def _component_taxes(lines: list[Line], read: Callable[[str, re.Match[str]], float | None]) -> list[tuple[float, int]]:
+    """(value, line) per component-tax line (CGST, SGST...) when at least two of them print one; else []."""
+    got: dict[str, tuple[float, int]] = {}
     for line in lines:
         text = text_of(line)
         m = _COMPONENT.search(text)
         if m and m.group(0) not in got and not VAT_EXCLUDE.search(text[max(0, m.start() - 15) : m.end() + 15]):
             value = read(text, m)
             if value is not None:
-                got[m.group(0)] = value
+                got[m.group(0)] = (value, line.index)
     return list(got.values()) if len(got) >= 2 else []
 
 

@@ -71,10 +71,16 @@ def choose(
         if len({(c.line, c.value) for c in chosen}) < len(chosen):
             continue  # one printed number cannot be two fields
         sub, disc, sd, vat, tot = (_v(c) for c in combo)
+        if combo[4] is not None and combo[4].source == "words" and vat and sub == tot:
+            continue  # the amount in words restates the payable: no second printing of a VAT-inclusive gross
         score = sum(c.score * (0.5 + 0.5 * c.conf) for c in chosen)
+        if tot is not None and (sub is not None and tot < sub - (disc or 0) - 0.51 or vat is not None and vat > tot):
+            score -= 0.5  # VAT and charges only add: a payable below the net, or a VAT above it, is a misreading
         balanced, inclusive = _balanced(sub, disc, sd, vat, tot, rate)
         if balanced:
-            score += 1.5
+            # both readings hold when the gross is printed beside the net (net + VAT = gross and
+            # VAT = gross × r ÷ (100 + r)); the printed net, read exclusive, wins the tie
+            score += 1.4 if inclusive else 1.5
         if items_sum is not None and (close(items_sum, sub) or (sub is None and close(items_sum, tot))):
             score += 0.8
         if rate is not None and vat is not None and sub is not None:
@@ -100,7 +106,9 @@ def choose(
         vat_mentioned = True  # and the gap between them may be a VAT line OCR lost: never prove it zero
     _settle_absent(out, items_sum, vat_mentioned, discount_mentioned)
     _settle_rate(out, rate, printed_rates)
-    _infer(out, items_sum)
+    # the VAT line says the prices include it ("VAT @ 20% (included)", a Brutto column)
+    included = combo[3] is not None and combo[3].source == "included"
+    _infer(out, items_sum, included)
     _check(out, items_sum, rate)
     return out
 
@@ -179,7 +187,7 @@ def _standard_rate(out: Amounts) -> float | None:
     return next((r for r in STANDARD_VAT_RATES if abs(vat - base * r / 100) <= max(0.011, 0.001 * vat)), None)
 
 
-def _infer(out: Amounts, items_sum: float | None) -> None:
+def _infer(out: Amounts, items_sum: float | None, included: bool = False) -> None:
     """Fill one missing amount only when two independent relations agree on it."""
     v = out.values
     disc, sd = v["discount"] or 0, v["sd"] or 0
@@ -197,6 +205,15 @@ def _infer(out: Amounts, items_sum: float | None) -> None:
         # prices that include VAT, one total printed: the items sum to it and the VAT is its share
         if close(items_sum - disc + sd, v["total"]) and close(v["vat_amount"], v["total"] * rate / (100 + rate), 0.002):
             v["subtotal"], out.conf["subtotal"], out.balanced, out.vat_inclusive = items_sum, 0.85, True, True
+            out.review.append("subtotal:inferred")
+    if v["subtotal"] is None and included and v["total"] and v["vat_amount"] and not out.balanced:
+        # prices that include VAT, one total printed, and the VAT line saying so: the printed words and
+        # VAT = total × r ÷ (100 + r) are the two relations; the subtotal is the gross, as on the till
+        rates = [rate] if rate is not None else [r for r in STANDARD_VAT_RATES if r > 0]
+        gross = v["total"] - sd
+        if any(close(v["vat_amount"], gross * r / (100 + r), 0.002) for r in rates):
+            v["subtotal"], out.conf["subtotal"] = round(gross + disc, 2), 0.85
+            out.balanced, out.vat_inclusive = True, True
             out.review.append("subtotal:inferred")
     misread = v["vat_amount"] is not None and not out.balanced and rate is not None
     if (v["vat_amount"] is None or misread) and v["subtotal"] is not None and v["total"] is not None:
