@@ -121,9 +121,12 @@ class Reader:
             return [("dpi400-psm3", data, ExtractOptions(dpi=400, psm=3, **base)),
                     ("dpi400-psm6", data, ExtractOptions(dpi=400, psm=6, **base)),
                     ("dpi300-psm4", data, ExtractOptions(dpi=300, psm=4, **base))]
-        return [("original-psm3", data, ExtractOptions(psm=3, **base)),
-                ("upscaled-psm6", _image_variant(data, "upscale"), ExtractOptions(psm=6, **base)),
-                ("clahe-psm4", _image_variant(data, "clahe"), ExtractOptions(psm=4, **base))]
+        original = [("original-psm3", data, ExtractOptions(psm=3, **base))]
+        try:
+            return original + [("upscaled-psm6", _image_variant(data, "upscale"), ExtractOptions(psm=6, **base)),
+                               ("clahe-psm4", _image_variant(data, "clahe"), ExtractOptions(psm=4, **base))]
+        except (OSError, ValueError):  # not an image (PIL's UnidentifiedImageError is an OSError): the
+            return original  # extractor's own reading says why, as it did on the box
 
     def read(self, data: bytes, source: str, wanted: set[str]) -> dict[str, Any]:
         """→ {"fields": {name: {"value", "confidence", "votes"}}, "readers": [...], "seconds"}."""
