@@ -379,15 +379,6 @@ def test_mushak_row_whose_quantity_ocr_lost_closes_on_its_vat():
     assert quantities(rows) == [(3.0, 671.3, 2013.9)]
 
 
-def test_gst_line_of_a_foreign_invoice_is_its_vat():
-    r = read_amounts([
-        [(600, "Subtotal"), (-950, "34298.42")],
-        [(600, "IGST @18%"), (-950, "6173.72")],
-        [(600, "Total ="), (-950, "40472.14")],
-    ])  # fmt: skip
-    assert (r["subtotal"], r["vat_rate"], r["vat_amount"], r["total"]) == (34298.42, 18.0, 6173.72, 40472.14)
-
-
 def test_cash_tendered_and_change_are_never_the_total():
     r = read_amounts([
         [(20, "Sub-Total"), (-950, "1,97,546.00")],
@@ -655,56 +646,6 @@ def test_invoice_date_labels_abroad_are_read_and_delivery_or_lc_dates_are_not():
     assert labelled_dates("L/C Date: 2025-09-14", "Bill No: 4471 Dt: 03/11/25") == ["2025-11-03"]
 
 
-def test_german_and_french_totals_and_a_rate_printed_before_its_label():
-    de = read_amounts([
-        [(500, "Summe Netto"), (-950, "1.250,00 €")],
-        [(500, "zzgl. 19% MwSt."), (-950, "237,50 €")],
-        [(500, "Gesamtbetrag"), (-950, "1.487,50 €")],
-    ])  # fmt: skip
-    assert (de["subtotal"], de["vat_rate"], de["vat_amount"], de["total"]) == (1250.0, 19.0, 237.5, 1487.5)
-    fr = read_amounts([
-        [(500, "Total HT"), (-950, "1 840,00 €")],
-        [(500, "TVA 20 %"), (-950, "368,00 €")],
-        [(500, "Total TTC"), (-950, "2 208,00 €")],
-    ])  # fmt: skip
-    assert (fr["subtotal"], fr["vat_rate"], fr["vat_amount"], fr["total"]) == (1840.0, 20.0, 368.0, 2208.0)
-
-
-def test_totals_with_the_tax_in_brackets_are_the_base_and_the_payable():
-    r = read_amounts([
-        [(500, "Total (Excluding VAT)"), (-950, "2,600.00 SAR")],
-        [(500, "VAT 15%"), (-950, "390.00 SAR")],
-        [(500, "Total (inc VAT)"), (-950, "2,990.00 SAR")],
-    ])  # fmt: skip
-    assert (r["subtotal"], r["vat_amount"], r["total"]) == (2600.0, 390.0, 2990.0)
-
-
-def test_cgst_and_sgst_lines_are_one_tax_of_their_summed_rate():
-    r = read_amounts([
-        [(500, "Sub Total"), (-950, "1,180.00")],
-        [(500, "CGST @ 2.5%"), (-950, "29.50")],
-        [(500, "SGST @ 2.5%"), (-950, "29.50")],
-        [(500, "Net Amount Rs."), (-950, "1,239.00")],
-    ])  # fmt: skip
-    assert (r["subtotal"], r["vat_rate"], r["vat_amount"], r["total"]) == (1180.0, 5.0, 59.0, 1239.0)
-
-
-def test_service_charge_and_shipping_are_added_to_the_net_not_taken_for_vat():
-    r = read_amounts([
-        [(500, "Sub Total"), (-950, "2,400.00")],
-        [(500, "Service Charge 10%"), (-950, "240.00")],
-        [(500, "VAT 5%"), (-950, "120.00")],
-        [(500, "Grand Total"), (-950, "2,760.00")],
-    ])  # fmt: skip
-    assert (r["subtotal"], r["vat_rate"], r["vat_amount"], r["total"]) == (2400.0, 5.0, 120.0, 2760.0)
-    r = read_amounts([
-        [(500, "Items Subtotal"), (-950, "1,450.00")],
-        [(500, "Shipping Fee"), (-950, "60.00")],
-        [(500, "Total"), (-950, "1,510.00")],
-    ])  # fmt: skip
-    assert (r["subtotal"], r["vat_amount"], r["total"]) == (1450.0, 0.0, 1510.0)
-
-
 def test_vat_included_in_the_prices_is_a_vat_line_and_total_incl_vat_is_not():
     r = read_amounts([[(20, "Total Amount"), (-950, "880.00")], [(20, "VAT 5% (Incl.)"), (-950, "41.90")]])
     assert (r["vat_rate"], r["vat_amount"], r["total"]) == (5.0, 41.9, 880.0)
@@ -844,6 +785,122 @@ def test_an_indian_gstin_or_cgst_line_names_rupees_when_ocr_lost_the_sign():
     assert parsers.currency(lines)[0] == "INR"
     lines = ocr_page((300, 22, [(120, "Total (incl. GST) $$17.90")]), (340, 22, [(120, "Singapore 160056")]))
     assert parsers.currency(lines)[0] == "SGD"  # "S$" read "$$"
+
+
+@pytest.mark.parametrize("label", ["Invoice No,", "Invoice N0.", "Invoice N0"])
+def test_invoice_no_with_its_full_stop_read_as_a_comma_still_labels_the_number(label):
+    from appliance.ocr import parsers
+
+    lines = ocr_page(
+        (200, 22, [(120, "Order #1047")]),
+        (240, 22, [(120, f"{label} PCO-INV-2025-1047"), (900, "Invoice date: November 3, 2025")]),
+    )
+    from appliance.ocr import confidence
+
+    assert confidence.best(parsers.invoice_numbers(lines))[0].value == "PCO-INV-2025-1047"
+
+
+@pytest.mark.parametrize("label", ["TOTA1", "T0TAL", "TOTA|", "TOTAI"])
+def test_a_total_label_with_a_letter_misread_as_a_digit_or_bar_still_labels_the_total(label):
+    from appliance.ocr import parsers
+
+    lines = ocr_page((300, 22, [(120, "Soup of the Day"), (1200, "5.95")]), (340, 22, [(120, label), (1200, "20.25")]))
+    assert [c.value for c in parsers.amount_candidates(lines)["total"]] == [20.25]
+
+
+def test_a_latin_page_naming_no_currency_and_nothing_bangladeshi_asks_for_the_currency():
+    from appliance.ocr import parsers
+
+    lines = ocr_page((300, 22, [(120, "Ceramiche Toscane Srl")]), (340, 22, [(120, "Totale documento 1.464,00")]))
+    assert parsers.currency(lines) == ("BDT", 0.5)  # below the review bar: a person is asked
+    lines = ocr_page((300, 22, [(120, "Rahim Traders, Mirpur 1, Dhaka")]), (340, 22, [(120, "Total 1,464.00")]))
+    assert parsers.currency(lines) == ("BDT", 0.7)
+
+
+def test_s_dollar_read_as_five_dollar_glued_to_an_amount_is_singapore_dollars_not_usd():
+    from appliance.ocr import parsers
+
+    lines = ocr_page((300, 22, [(120, "Total (incl. GST) 5$17.99")]), (340, 22, [(120, "Singapore 160056")]))
+    assert parsers.currency(lines)[0] == "SGD"
+    lines = ocr_page((300, 22, [(120, "Qty 5 $17.99")]), (340, 22, [(120, "Total $17.99")]))
+    assert parsers.currency(lines)[0] == "USD"  # a "5" with a space after it is a quantity
+
+
+@pytest.mark.parametrize("form", ['মুসক"৬,৩', "{Mushak 6.3}", "Mushak: 6.10"])
+def test_the_mushak_6_3_form_name_with_its_dash_misread_is_never_a_vat_amount(form):
+    from appliance.ocr import parsers
+
+    lines = ocr_page(
+        (200, 22, [(700, form)]),
+        (300, 22, [(120, "মোট মূল্য"), (1200, "৪০,০০০.০০")]),
+        (340, 22, [(120, "মূসক ১৫%"), (1200, "৬,০০০.০০")]),
+    )
+    assert [c.value for c in parsers.amount_candidates(lines)["vat_amount"]] == [6000.0]
+
+
+def test_a_registered_persons_name_label_misread_by_ocr_is_not_part_of_the_supplier_name():
+    from appliance.ocr import names
+
+    lines = ocr_page(
+        (200, 30, [(500, "কর চালানপত্র")]),
+        (300, 22, [(120, "নিবদ্ধিত ব্যঞক্জির নাম: সোনালী বেভারেজ লিমিটেড")]),
+        (340, 22, [(120, "ক্রেতার নাম: নিউ মডেল সুপার শপ")]),
+    )
+    assert names.supplier_candidates(lines)[0].value == "সোনালী বেভারেজ লিমিটেড"
+
+
+def test_a_subtotal_printed_with_a_dollar_sign_is_not_the_payable():
+    from appliance.ocr import parsers
+
+    for printed in ("Subtotal $860.00", "Sub-Total USD 860.00", "Sub Total $860.00"):
+        kinds = dict((k, score) for k, score, _ in parsers._amount_kinds(parsers.nz.clean_text(printed).lower()))
+        assert kinds["subtotal"] == 0.9 and kinds.get("total", 0) < 0.5
+    assert ("total", 0.95) in [(k, s) for k, s, _ in parsers._amount_kinds("total $955.20")]
+
+
+def test_a_photo_cut_below_the_subtotal_leaves_the_tax_and_payable_unknown_not_zero():
+    from tests.corpus.realistic import row
+
+    r = _spec_pdf(
+        "USD",
+        row((40, "Great Lakes Janitorial Supply"), size=1.4, bold=True),
+        row((40, "Item"), (250, "Qty"), (-300, "Ext. Price")),
+        row((40, "Floor cleaner 5 gal"), (250, "8"), (-300, "$520.00")),
+        row((40, "Trash liners 55 gal"), (250, "10"), (-300, "$340.00")),
+        row((40, "Subtotal"), (-300, "$860.00")),
+    )
+    assert r["subtotal"] == 860.0
+    assert r["total"] is None and r["vat_amount"] is None and r["vat_rate"] is None
+    assert {"total:missing", "vat_amount:missing"} <= set(r["needs_review"])
+
+
+def test_a_total_whose_decimals_were_cut_off_is_left_unread_rather_than_rounded():
+    from tests.corpus.realistic import row
+
+    r = _spec_pdf(
+        "GBP",
+        row((40, "Copper Kettle Tearooms Ltd"), size=1.4, bold=True),
+        row((40, "1 x Soup of the Day"), (-300, "£5.")),
+        row((40, "TOTAL"), (-300, "£20."), bold=True),
+        row((40, "Visa Contactless"), (-300, "£20.")),
+    )
+    assert r["total"] is None and any(f.startswith("total:") for f in r["needs_review"])
+
+
+def test_cgst_and_sgst_halves_that_disagree_are_settled_only_when_one_is_a_misread_rupee_sign():
+    from appliance.ocr import parsers
+
+    def vat(cgst: str, sgst: str) -> list[float]:
+        lines = ocr_page(
+            (300, 22, [(120, "GSTIN: 29AAFCV2231K1Z5")]),
+            (340, 22, [(120, f"9% CGST {cgst}")]),
+            (380, 22, [(120, f"9% SGST {sgst}")]),
+        )
+        return [c.value for c in parsers.amount_candidates(lines)["vat_amount"] if c.line == -1]
+
+    assert vat("2190.68", "₹190.68") == [381.36]  # "₹" read "2"
+    assert vat("190.68", "190.68") == [381.36]
+    assert vat("190.68", "196.68") == []  # one of them misread, no telling which: no sum
 
 
 def test_a_percent_sign_glued_before_a_number_is_a_misread_currency_sign_not_a_rate():
@@ -1025,3 +1082,33 @@ def test_a_cashier_a_form_number_and_an_ocr_mis_are_not_the_sellers_name():
     assert [c.value for c in names.supplier_candidates(lines)] == []
     lines = ocr_page((100, 40, [(300, "Mis Biswas Agro Industries")]), (160, 22, [(300, "Cashier: Rakib")]))
     assert [c.value for c in names.supplier_candidates(lines)] == ["M/S Biswas Agro Industries"]
+
+
+K = ("subtotal", "vat_rate", "vat_amount", "total")
+
+
+@pytest.mark.parametrize(
+    "rows,want",
+    [
+        pytest.param([[(600, "Subtotal"), (-950, "34298.42")], [(600, "IGST @18%"), (-950, "6173.72")],
+                      [(600, "Total ="), (-950, "40472.14")]], (34298.42, 18.0, 6173.72, 40472.14), id="igst"),
+        pytest.param([[(500, "Summe Netto"), (-950, "1.250,00 €")], [(500, "zzgl. 19% MwSt."), (-950, "237,50 €")],
+                      [(500, "Gesamtbetrag"), (-950, "1.487,50 €")]], (1250.0, 19.0, 237.5, 1487.5), id="german"),
+        pytest.param([[(500, "Total HT"), (-950, "1 840,00 €")], [(500, "TVA 20 %"), (-950, "368,00 €")],
+                      [(500, "Total TTC"), (-950, "2 208,00 €")]], (1840.0, 20.0, 368.0, 2208.0), id="french"),
+        pytest.param([[(500, "Total (Excluding VAT)"), (-950, "2,600.00 SAR")], [(500, "VAT 15%"), (-950, "390.00 SAR")],
+                      [(500, "Total (inc VAT)"), (-950, "2,990.00 SAR")]], (2600.0, 15.0, 390.0, 2990.0),
+                     id="tax-in-brackets"),
+        pytest.param([[(500, "Sub Total"), (-950, "1,180.00")], [(500, "CGST @ 2.5%"), (-950, "29.50")],
+                      [(500, "SGST @ 2.5%"), (-950, "29.50")], [(500, "Net Amount Rs."), (-950, "1,239.00")]],
+                     (1180.0, 5.0, 59.0, 1239.0), id="cgst-sgst"),
+        pytest.param([[(500, "Sub Total"), (-950, "2,400.00")], [(500, "Service Charge 10%"), (-950, "240.00")],
+                      [(500, "VAT 5%"), (-950, "120.00")], [(500, "Grand Total"), (-950, "2,760.00")]],
+                     (2400.0, 5.0, 120.0, 2760.0), id="service-charge"),
+        pytest.param([[(500, "Items Subtotal"), (-950, "1,450.00")], [(500, "Shipping Fee"), (-950, "60.00")],
+                      [(500, "Total"), (-950, "1,510.00")]], (1450.0, 0.0, 0.0, 1510.0), id="shipping"),
+    ],
+)  # fmt: skip
+def test_header_amounts_of_invoices_from_other_countries(rows, want):
+    r = read_amounts(rows)
+    assert tuple(r[k] for k in K) == want
