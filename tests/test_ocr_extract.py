@@ -811,7 +811,11 @@ def test_a_total_label_with_a_letter_misread_as_a_digit_or_bar_still_labels_the_
 def test_a_latin_page_naming_no_currency_and_nothing_bangladeshi_asks_for_the_currency():
     from appliance.ocr import parsers
 
-    lines = ocr_page((300, 22, [(120, "Ceramiche Toscane Srl")]), (340, 22, [(120, "Totale documento 1.464,00")]))
+    lines = ocr_page(
+        (300, 22, [(120, "Ceramiche Toscane Srl")]),
+        (340, 22, [(120, "২২২৬৬ SE উজ, ২ ২২৯) ২৯৯২ ১২৯৯১")]),  # a smudged photo's Bengali "digits"
+        (380, 22, [(120, "Totale documento 1.464,00")]),
+    )
     assert parsers.currency(lines) == ("BDT", 0.5)  # below the review bar: a person is asked
     lines = ocr_page((300, 22, [(120, "Rahim Traders, Mirpur 1, Dhaka")]), (340, 22, [(120, "Total 1,464.00")]))
     assert parsers.currency(lines) == ("BDT", 0.7)
@@ -1112,3 +1116,14 @@ K = ("subtotal", "vat_rate", "vat_amount", "total")
 def test_header_amounts_of_invoices_from_other_countries(rows, want):
     r = read_amounts(rows)
     assert tuple(r[k] for k in K) == want
+
+
+def test_two_readings_of_a_page_that_disagree_on_the_bin_leave_it_to_a_person():
+    from appliance.ocr import _merge_passes
+
+    first = _pass([], [], supplier_bin="000748713", confidence={"supplier_bin": 0.99})
+    second = _pass([], [], supplier_bin="386434429-0301", confidence={"supplier_bin": 0.995})
+    out = _merge_passes(first, second)
+    assert out["confidence"]["supplier_bin"] < 0.9 and "supplier_bin:readings_disagree" in out["needs_review"]
+    agree = _merge_passes(first, _pass([], [], supplier_bin="000748713", confidence={"supplier_bin": 0.9}))
+    assert agree["confidence"]["supplier_bin"] == 0.99 and not agree["needs_review"]

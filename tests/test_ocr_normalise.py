@@ -384,3 +384,30 @@ def test_bengali_amount_in_words_reads_back_what_the_corpus_spells(taka, paisa):
     text = spell(taka + paisa / 100, "bn", "BDT", random.Random(0))
     assert amount_in_words(text) == round(taka + paisa / 100, 2)
     assert amount_in_words(text.replace("হাজার", "হাজর")) in (None, round(taka + paisa / 100, 2))  # misread: no guess
+
+
+@pytest.mark.parametrize("text", ["0,400.00", "০,৪০০.০০", "Total 0,400.00", "05,000", "0,12,500.00"])
+def test_a_grouped_amount_that_starts_with_a_zero_is_a_misread_not_a_number(text):
+    # "50,400.00" with its first digit lost: reading 400 would be a silent error
+    assert nz.parse_amount(text) is None
+    assert nz.find_amounts(text) == []
+    assert nz.parse_amount("0.40") == 0.4 and nz.parse_amount("1,050.00") == 1050.0
+
+
+@pytest.mark.parametrize("line", ["TOTAL £20.", "Total Amount 1,250.", "Net Bill Tk 880, "])
+def test_an_amount_whose_decimals_were_cut_off_at_the_line_end_is_not_read(line):
+    # the page's right edge or a shadow ate ".25": reading 20.00 would be a silent error
+    assert nz.find_amounts(line) == []
+
+
+@pytest.mark.parametrize(
+    "line,want",
+    [
+        ("TOTAL £20.25", [20.25]),
+        ("Total 880. 00", [880.0]),
+        ("Total 1,200/-", [1200.0]),
+        ("1 Toast 11.60.", [1.0, 11.6]),
+    ],
+)
+def test_an_amount_with_its_decimals_or_a_whole_amount_mark_still_reads(line, want):
+    assert [v for v, _, _ in nz.find_amounts(line)] == want

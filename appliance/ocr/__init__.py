@@ -523,6 +523,11 @@ def _merge_passes(first: dict[str, Any], second: dict[str, Any]) -> dict[str, An
         if src[f] is not None and f in src["confidence"]:
             out["confidence"][f] = src["confidence"][f]
         review += [r for r in src["needs_review"] if r.split(":")[0] == f]
+        if None not in (first[f], second[f]) and first[f] != second[f] and out["confidence"].get(f, 0.0) >= 0.6:
+            # the two readings of one page disagree (the unruled one may lose a "Seller | Buyer" heading
+            # and take the buyer's BIN): a person decides
+            out["confidence"][f] = 0.6
+            review.append(f"{f}:readings_disagree")
     if out["supplier_name"] != base["supplier_name"]:
         out["supplier_address"], out["supplier_phone"] = other["supplier_address"], other["supplier_phone"]
     out["needs_review"] = list(dict.fromkeys(review))

@@ -106,8 +106,8 @@ def _valid_grouping(integer: str) -> bool:
     if not all(p.isdigit() for p in parts) or len(parts[-1]) != 3:
         return False
     first, middle = parts[0], parts[1:-1]
-    if not 1 <= len(first) <= 3:
-        return False
+    if not 1 <= len(first) <= 3 or first.startswith("0"):
+        return False  # nobody groups a leading zero: "0,400.00" is "50,400.00" with its first digit misread
     # lakh groups are 2 digits, western 3; mixed is allowed only as lakh style
     return all(len(p) == 3 for p in middle) or all(len(p) == 2 for p in middle)
 
@@ -123,6 +123,10 @@ def _to_float(s: str) -> float | None:
 _SPACE_GROUPED = re.compile(r"(?<![\d.,])\d{1,3}(?:[ \u202f]\d{3})+,\d{2}(?![\d,])")
 
 
+# a separator with nothing after it but the end of the line
+_DECIMALS_CUT = re.compile(r"[.,]\s*$")
+
+
 def find_amounts(text: str) -> list[tuple[float, int, int]]:
     """Every amount-like token in a line as (value, start, end)."""
     # OCR cuts a number at its separator: "1,13 ,462.68", "108, 464.", "16,239. 66"
@@ -131,6 +135,8 @@ def find_amounts(text: str) -> list[tuple[float, int, int]]:
     out: list[tuple[float, int, int]] = []
     for m in re.finditer(r"\d[\d,.]*\d|\d", s):
         token = m.group(0)
+        if _DECIMALS_CUT.match(s, m.end()) and not re.search(r"[.,]\d{1,2}$", token):
+            continue  # "£20." ending its line: the decimals fell off the page or into the shadow
         value = parse_amount(token)
         if value is not None:
             out.append((value, m.start(), m.end()))

@@ -39,7 +39,8 @@ def _re(pattern: str) -> re.Pattern[str]:
 INVOICE_NO = _re(
     r"(?<![a-z])(?:tax\s*|sales\s*|cash\s*)?(?:invoice|inv|bill|challan|chalan|memo|receipt|rcpt|voucher|vat\s*challan|order|sale|ref|reference|document|doc"
     r"|trans(?:action)?|rechnungs?|beleg|bon|facture|factura|fattura)\.?[\s-]*"
-    r"(?:no\b\.?|number|num\b|nr\b|nummer|n[°º]|#|id\b|n[o0]:|n\.(?=\s*\d))\s*[:.#-]?"
+    # "No," is "No." misread, "N0" its "o" read as a zero
+    r"(?:n[o0]\b\.?|number|num\b|nr\b|nummer|n[°º]|#|id\b|n[o0]:|n\.(?=\s*\d))\s*[:.#-]?(?:,(?=\s))?"
     r"|^(?:no|নং)\s*[:ঃ]"
     r"|(?<![a-z])(?:ref|reference)\s*[:.#-]"
     r"|(?:চালান\s*পত্র|চালানপত্র|চালান|ইনভয়েস|ইনভয়েস|বিল|মেমো|রসিদ|রশিদ|ক্যাশ\s*মেমো)\s*(?:নং|নম্বর|নাম্বার|no\b\.?|number|#)\s*[:ঃ.-]?"
@@ -76,9 +77,10 @@ GRAND_TOTAL = _re(
     r"|amount\s*due|balance\s*due|total\s*due|invoice\s*total|total\s*(?:amount\s*)?\(?\s*(?:incl|including|inc\b|with)"
     r"|net\s*bill|bill\s*amount|total\s*bill|totale\s*(?:documento|fattura|da\s*pagare)|importo\s*totale"
     r"|gesamtbetrag|gesamtsumme|rechnungsbetrag|endbetrag|\bsumme\b(?!\s*netto)|(?:total|montant)\s*ttc|net\s*[àa]\s*payer"
-    r"|\bpayable\b|total\s*(?:usd|eur|inr|bdt|tk|\$|€|₹)|সর্ব\s*মোট|মোট\s*প্রদেয়|(?:নিট|নীট)\s*প্রদেয়|প্রদেয়\s*মূল্য|করসহ\s*মূল্য|সর্বমোট"
+    r"|\bpayable\b|(?<!sub)(?<!sub[\s-])total\s*(?:usd|eur|inr|bdt|tk|\$|€|₹)|সর্ব\s*মোট|মোট\s*প্রদেয়|(?:নিট|নীট)\s*প্রদেয়|প্রদেয়\s*মূল্য|করসহ\s*মূল্য|সর্বমোট"
 )
-TOTAL = _re(r"\btotale?\b|\btotai\b|\bt0tal\b|মোট|\bamount\b|net\s*amount")
+# "TOTAI", "T0TAL", "TOTA1", "TOTA|": the label's letters OCR reads as digits or a bar
+TOTAL = _re(r"\btotale?\b|\bt[o0]ta[il1|](?![a-z0-9])|মোট|\bamount\b|net\s*amount")
 SUBTOTAL = _re(
     r"sub\s*-?\s*total|total\s*before|taxable\s*(?:value|amount)|total\s*\(?\s*(?:excl|excluding|ex\b|w/o)"
     r"|netto|zwischensumme|(?:total|montant)\s*ht\b|sous\s*-?\s*total|net\s*total"
@@ -102,6 +104,8 @@ VAT = _re(
 VAT_EXCLUDE = _re(
     r"reg|bin\b|\bno\b|number|incl\w*\.?\s*(?:of\s*)?(?:all\s*)?(?:vat|tax|gst|mwst|tva)|before|excl|exclusive|without"
     r"|challan|invoice|-\s*6\b|\bid\b|idnr|iban|intracom|p\.?\s*iva|partita"
+    # the form "Mushak-6.3" (6.1 to 6.10), its dash misread or lost
+    r"|(?:mushak|মূসক|মুসক)\s*[\"'“”_~:;({\[]?\s*6\s*[.,]\s*(?:\d|10)(?![\d%.,])"
     r"|নিবন্ধন|বিআইএন|চালান|সহ\b|ব্যতীত"
 )
 SD = _re(
@@ -135,7 +139,8 @@ NAME_LABEL = _re(
     r"|(?:registered\s*person(?:'s)?\s*name|name\s*of\s*(?:the\s*)?(?:seller|supplier|registered\s*person|company))\s*[:ঃ;.-]?"
     r"|(?:ব্যক্তির|বিক্রেতার|সরবরাহকারীর|প্রতিষ্ঠানের)\s*[নল]াম\s*[:ঃ;.-]?"  # নাম misread লাম
     r"|নিবন্ধিত\s*ব্যক্তির(?!\s*(?:বিআইএন|বিন|ঠিকানা|নাম))\s*[:ঃ]?"  # its নাম lost by the OCR
-    r"|নিবন্ধিত\s+\S+\s+[নল]াম\s*[:ঃ;.-]?|name\s*of\s*\S+\s*person\s*[:;.-]?"  # a misread middle word
+    # a misread middle word, or নিবন্ধিত itself misread ("নিবদ্ধিত", "নিবঞ্জিত")
+    r"|নিব\S*\s+\S+\s+[নল]াম\s*[:ঃ;.-]?|name\s*of\s*\S+\s*person\s*[:;.-]?"
     r"|^(?:বিক্রেতা|সরবরাহকারী)\s*[:ঃ-]"
     r"|^(?:seller|supplier|vendor|from|বিক্রেতা|সরবরাহকারী)\s*$"  # a column heading, the name under it
 )
@@ -148,14 +153,15 @@ BUYER_LABEL = _re(
 _GSTIN = r"\b\d{2}[a-z]{5}\d{4}[a-z][0-9a-z]z[0-9a-z]\b"  # India's GST number: state, PAN, entity, "Z", check
 CURRENCIES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("BDT", _re(r"৳|\bbdt\b|\btk\b|\btk\.|\btaka\b|টাকা|টাঃ")),
-    ("USD", _re(r"\busd\b|us\s?\$|(?<![a-z$])\$(?!\$)")),  # "$$17.90" is "S$" misread
+    # "$$17.90" and "5$17.90" (glued to the amount, no digit before the "5") are "S$" misread
+    ("USD", _re(r"\busd\b|us\s?\$|(?<![a-z$])(?<!(?<![\d.,])5)\$(?!\$)")),
     ("EUR", _re(r"€|\beur\b|\beuro")),
     # a GSTIN ("29AAFCV2231K1Z5") or CGST/SGST/IGST lines name India when OCR loses the "₹"
     ("INR", _re(r"₹|\binr\b|\brs\.?\s*\d|\brupees?\b|\bgstin\b|\b[cis]gst\b|" + _GSTIN)),
     ("GBP", _re(r"£|\bgbp\b")),
     ("AED", _re(r"\baed\b|\bdhs?\b|dirham")),
     ("SAR", _re(r"\bsar\b|riyal")),
-    ("SGD", _re(r"\bsgd\b|s\$|\$\$|\bsingapore\b")),
+    ("SGD", _re(r"\bsgd\b|s\$|\$\$|(?<![\d.,])5\$(?=\d)|\bsingapore\b")),
     ("MYR", _re(r"\bmyr\b|\brm\s?\d")),
     ("THB", _re(r"฿|\bthb\b|\bbaht\b")),
     ("CNY", _re(r"\bcny\b|\brmb\b|¥|yuan")),
@@ -606,6 +612,21 @@ def payable_unread(lines: list[Line]) -> bool:
             and not _amounts_beside(lines, line)
         ):
             return True
+    return _ends_at_subtotal(lines)
+
+
+_SUB_TOTAL = _re(r"^\W*(?:sub\s*-?\s*total|zwischensumme|sous\s*-?\s*total|উপ\s*-?\s*মোট)\b")
+
+
+def _ends_at_subtotal(lines: list[Line]) -> bool:
+    """The last amount printed is a "Subtotal": the photo or the scan lost the lines below it (tax,
+    shipping, the payable), so the payable is unread too; nothing after it may prove the VAT zero."""
+    for line in reversed(lines):
+        text = text_of(line)
+        if not _amounts_after(text):
+            continue
+        m = _SUB_TOTAL.search(text)
+        return bool(m) and bool(_amounts_after(text[m.end() :]))
     return False
 
 
@@ -724,7 +745,15 @@ def _component_taxes(lines: list[Line], read: Callable[[str, re.Match[str]], flo
             value = read(text, m)
             if value is not None:
                 got[m.group(0)] = (value, line.index)
-    return list(got.values()) if len(got) >= 2 else []
+    if len(got) < 2:
+        return []
+    values = {v for v, _ in got.values()}
+    if len(values) == 1:
+        return list(got.values())
+    # the shares are equal halves by law; "2190.68" beside "190.68" is the "₹" read as a digit
+    low, high = min(values), max(values)
+    misread_sign = len(values) == 2 and low > 0 and f"{high:.2f}"[1:] == f"{low:.2f}"
+    return [(low, i) for _, i in got.values()] if misread_sign else []
 
 
 def currency(lines: list[Line]) -> tuple[str, float]:
@@ -741,12 +770,25 @@ def currency(lines: list[Line]) -> tuple[str, float]:
     # one stray "$" or "£" in a noisy Bengali photo is not a foreign invoice
     if counts[foreign] > counts["BDT"] and (counts[foreign] >= 2 or counts["BDT"] == 0 and _latin_share(lines) > 0.7):
         return foreign, 0.9 if counts[foreign] >= 2 else 0.6
+    if not any(counts.values()) and _latin_share(lines) > 0.7:
+        # no currency named anywhere on a Latin-script page (a photo OCR mostly lost): BDT only if
+        # something else says Bangladesh, else a person is asked
+        bangladeshi = any(_BANGLADESH.search(nz.clean_text(line.text).lower()) for line in lines)
+        return "BDT", 0.7 if bangladeshi else 0.5
     return "BDT", 0.95 if counts["BDT"] else 0.7
+
+
+_BANGLADESH = _re(
+    r"bangladesh|dhaka|chatt?ogram|chittagong|khulna|rajshahi|sylhet|barishal|barisal|rangpur|mymensingh|gazipur"
+    r"|narayanganj|cumilla|comilla|bogura|mushak|\bbin\b|\bnbr\b|(?:\+?88\s?)?\b01[3-9]\d{2}[\s-]?\d{6}\b"
+    r"|[\u0980-\u09e5]{3,}"  # a Bengali word; OCR of a failed Latin photo strews Bengali digits and letter pairs
+)
 
 
 def _latin_share(lines: list[Line]) -> float:
     text = " ".join(line.text for line in lines)
-    bengali = sum("\u0980" <= ch <= "\u09ff" for ch in text)
+    # letters only: a failed photo of a Latin page reads its smudges as Bengali digits
+    bengali = sum("\u0980" <= ch <= "\u09ff" and not "\u09e6" <= ch <= "\u09ef" for ch in text)
     latin = sum(ch.isascii() and ch.isalpha() for ch in text)
     return latin / max(1, bengali + latin)
 
