@@ -254,7 +254,6 @@ _ID = re.compile(r"^[#:\s]*([A-Za-z0-9][A-Za-z0-9/_.\-]{0,30})")
 
 def read_invoice_number(text: str) -> str | None:
     text = re.sub(r"(?<=\w[-/])\s+(?=\d)", "", text)  # OCR spaces inside "CM- 24122"
-    text = re.sub(r"^([#:\s]*)[$§](?=[A-Za-z0-9])", r"\1S", text)  # "$02504-56316": no id starts with a dollar
     m = _ID.match(text)
     if not m:
         return None
