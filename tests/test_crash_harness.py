@@ -18,7 +18,7 @@ CYCLES = int(os.environ.get("HISAB_CRASH_CYCLES", "200"))
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(900)
+@pytest.mark.timeout(1500)
 def test_kill_9_at_random_moments_loses_and_duplicates_nothing_acknowledged(tmp_path, mosquitto, artifacts):
     mosquitto.add_user("box-crash", "pw-box-crash")
     harness = Harness(tmp_path, CYCLES, mqtt_url=mosquitto.url("box-crash"), hub_url=mosquitto.url("hub"))
