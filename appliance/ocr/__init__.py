@@ -255,7 +255,7 @@ class Extractor:
             }
             # a second reading that disagrees is a doubt the tables pool away (it is no fitted
             # kind): measured 88% right on 420 documents, so it is never above the review bar
-            conf = {k: min(v, 0.6) if "disagrees" in ev.get(k, ()) else v for k, v in conf.items()}
+            conf = {k: min(v, DISAGREE_CAP) if "disagrees" in ev.get(k, ()) else v for k, v in conf.items()}
         else:  # for tests/ocr_samples/fit_calibration.py
             timings["page_clear"] = float(kind == "clear")
             timings.update({f"evidence:{f}:{e}": 1.0 for f, kinds in ev.items() for e in kinds})
@@ -489,6 +489,8 @@ def _amounts_unread(result: dict[str, Any]) -> int:
     return sum(result[f] is None for f in ("subtotal", "vat_amount", "total"))
 
 
+# two readings of one field that disagree: never above the review bar, whatever the tables say
+DISAGREE_CAP = 0.6
 _BY_FIELD = ("invoice_number", "invoice_date", "supplier_bin", "supplier_name")  # each read on its own
 
 
@@ -503,16 +505,14 @@ def _merge_passes(first: dict[str, Any], second: dict[str, Any]) -> dict[str, An
     of them without new arithmetic doubt, or when the first read one or none (its doubts travel with them);
     number, date, BIN and name come from whichever pass is surer."""
     doubts = lambda r: {x for x in r["needs_review"] if x.startswith("arithmetic:")}  # noqa: E731
-    fewer = _amounts_unread(second) < _amounts_unread(first)
+    unread_first, unread_second = _amounts_unread(first), _amounts_unread(second)
+    no_new_doubt = doubts(second) <= doubts(first)
     # (a first reading of one amount or none has no arithmetic to doubt: its silence proves nothing)
-    better = fewer and (doubts(second) <= doubts(first) or _amounts_unread(first) >= 2)
-    # or it reads the item rows the first lost (a ruled table's quantity and price columns), and
-    # they add up, with no fewer amounts and no new doubt
+    more_amounts = unread_second < unread_first and (no_new_doubt or unread_first >= 2)
+    # the item rows the first lost (a ruled table's quantity and price columns), and they add up
     items_doubt = any(r.startswith(("line_items:", "arithmetic:line_items")) for r in second["needs_review"])
-    better = better or (
-        not first["line_items"] and bool(second["line_items"]) and not items_doubt
-        and _amounts_unread(second) <= _amounts_unread(first) and doubts(second) <= doubts(first)
-    )  # fmt: skip
+    lost_items = not first["line_items"] and bool(second["line_items"]) and not items_doubt
+    better = more_amounts or (lost_items and unread_second <= unread_first and no_new_doubt)
     base, other = (second, first) if better else (first, second)
     out = dict(base, confidence=dict(base["confidence"]))
     review = [r for r in base["needs_review"] if r.split(":")[0] not in _BY_FIELD]
@@ -523,10 +523,10 @@ def _merge_passes(first: dict[str, Any], second: dict[str, Any]) -> dict[str, An
         if src[f] is not None and f in src["confidence"]:
             out["confidence"][f] = src["confidence"][f]
         review += [r for r in src["needs_review"] if r.split(":")[0] == f]
-        if None not in (first[f], second[f]) and first[f] != second[f] and out["confidence"].get(f, 0.0) >= 0.6:
+        if None not in (first[f], second[f]) and first[f] != second[f] and out["confidence"].get(f, 0.0) >= DISAGREE_CAP:
             # the two readings of one page disagree (the unruled one may lose a "Seller | Buyer" heading
             # and take the buyer's BIN): a person decides
-            out["confidence"][f] = 0.6
+            out["confidence"][f] = DISAGREE_CAP
             review.append(f"{f}:readings_disagree")
     if out["supplier_name"] != base["supplier_name"]:
         out["supplier_address"], out["supplier_phone"] = other["supplier_address"], other["supplier_phone"]
