@@ -374,6 +374,8 @@ _BN_SCALE = {unicodedata.normalize("NFC", w): v for w, v in (("শত", 100), ("
              ("লক্ষ", 10**5), ("লাখ", 10**5), ("কোটি", 10**7))}  # fmt: skip
 _FRACTION_WORD = re.compile(r"\b(?:paisa|paise|poisha|poysa|cents?|fils|halalas?|pence|sen)\b")
 _WORD_TOKEN = re.compile(r"[a-z]+")
+_WORDS_LABEL = re.compile(r"(?:in\s+words|say)\s*[:ঃ]?")
+_MAIN_UNIT = re.compile(r"\b(?:taka|rupees?|dollars?|euros?|dirhams?|riyals?|pounds?|ringgit)\b")
 
 
 def _words_number(tokens: list[str]) -> int | None:
@@ -419,12 +421,9 @@ def amount_in_words(text: str) -> float | None:
     if re.search(r"[\u0980-\u09ff]", text) and "টাকা" in unicodedata.normalize("NFC", text):
         return _bn_amount_in_words(text)
     low = text.lower().replace("-", " ")
-    m = re.search(
-        r"(?:in\s+words|say)\s*[:ঃ]?|\b(?:taka|rupees?|dollars?|euros?|dirhams?|riyals?|pounds?|ringgit)\b", low
-    )
-    if not m or not re.search(r"\bonly\b", low):
+    label = _WORDS_LABEL.search(low)
+    if not (label or _MAIN_UNIT.search(low)) or not re.search(r"\bonly\b", low):
         return None
-    label = re.search(r"(?:in\s+words|say)\s*[:ঃ]?", low)
     body = low[label.end() :] if label else low
     frac = 0
     f = _FRACTION_WORD.search(body)
